@@ -1,0 +1,171 @@
+import uuid
+
+from odoo import api, fields, models
+
+CONTEXT_NO_EVENT = "logistics_sync_no_event"
+CONTEXT_ORIGIN = "logistics_sync_origin_system_id"
+CONTEXT_CORRELATION = "logistics_sync_correlation_id"
+CONTEXT_CAUSATION = "logistics_sync_causation_id"
+
+
+class LogisticsSyncEvent(models.Model):
+    """The transactional outbox: one canonical business event, written in the same database
+    transaction as the change that caused it, so it exists if and only if that change
+    committed. After the commit, one queue_job job per transaction routes the new events to
+    the matching flows.
+
+    Emit from business code with::
+
+        self.env["logistics.sync.event"]._emit("order.confirmed", order, {...})
+
+    Context keys: ``logistics_sync_no_event`` suppresses emission,
+    ``logistics_sync_origin_system_id`` records the system a change was made on behalf of
+    (no echo back to it), ``logistics_sync_correlation_id`` / ``logistics_sync_causation_id``
+    chain events of one conversation.
+    """
+
+    _name = "logistics.sync.event"
+    _description = "Logistics Sync Event"
+    _order = "id desc"
+    _rec_name = "uid"
+
+    uid = fields.Char(string="Event ID", required=True, readonly=True, index=True)
+    event_type_id = fields.Many2one(
+        "logistics.sync.event.type", required=True, readonly=True, ondelete="restrict"
+    )
+    type_code = fields.Char(
+        related="event_type_id.code", store=True, string="Type", index=True
+    )
+    criticality = fields.Selection(related="event_type_id.criticality")
+    aggregate_model = fields.Char(required=True, readonly=True)
+    aggregate_id = fields.Many2oneReference(
+        string="Aggregate record ID",
+        model_field="aggregate_model",
+        required=True,
+        readonly=True,
+    )
+    aggregate_canonical_id = fields.Char(
+        string="Aggregate canonical ID", required=True, readonly=True, index=True
+    )
+    aggregate_ref = fields.Char(
+        string="Aggregate", readonly=True, help="Display name of the record when emitted."
+    )
+    sequence = fields.Integer(
+        required=True,
+        readonly=True,
+        help="Gap-free position of this event among the events of the same aggregate.",
+    )
+    payload = fields.Json(readonly=True)
+    origin_system_id = fields.Many2one(
+        "logistics.sync.system",
+        readonly=True,
+        ondelete="set null",
+        help="The system the change was made on behalf of; empty when made in Odoo.",
+    )
+    correlation_id = fields.Char(readonly=True, index=True)
+    causation_id = fields.Char(readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    state = fields.Selection(
+        [("new", "To route"), ("routed", "Routed")],
+        default="new",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    message_ids = fields.One2many("logistics.sync.message", "event_id")
+    message_count = fields.Integer(compute="_compute_message_count", string="Messages")
+
+    _sql_constraints = [
+        ("uid_unique", "UNIQUE(uid)", "Event ids are unique."),
+        (
+            "aggregate_sequence_unique",
+            "UNIQUE(aggregate_model, aggregate_id, sequence)",
+            "An aggregate cannot have two events with the same sequence.",
+        ),
+    ]
+
+    def _compute_message_count(self):
+        groups = self.env["logistics.sync.message"]._read_group(
+            [("event_id", "in", self.ids)], ["event_id"], ["__count"]
+        )
+        counts = {event.id: count for event, count in groups}
+        for event in self:
+            event.message_count = counts.get(event.id, 0)
+
+    @api.model
+    def _emit(self, type_code, record, payload, company=None):
+        """Write a ``type_code`` event about ``record`` in the current transaction.
+
+        ``payload`` is validated against the type's JSON Schema (``ValidationError`` naming
+        the failing path). Return the event, or an empty recordset when emission is
+        suppressed by the ``logistics_sync_no_event`` context key.
+        """
+        if self.env.context.get(CONTEXT_NO_EVENT):
+            return self.browse()
+        event_type = self.env["logistics.sync.event.type"]._get(type_code)
+        event_type._validate(payload)
+        canonical_id, sequence = self.env["logistics.sync.record"]._next_sequence(record)
+        context = self.env.context
+        if company is None:
+            company = record.company_id if "company_id" in record._fields else self.env.company
+        event = self.sudo().create(
+            {
+                "uid": str(uuid.uuid4()),
+                "event_type_id": event_type.id,
+                "aggregate_model": record._name,
+                "aggregate_id": record.id,
+                "aggregate_canonical_id": canonical_id,
+                "aggregate_ref": record.display_name,
+                "sequence": sequence,
+                "payload": payload,
+                "origin_system_id": context.get(CONTEXT_ORIGIN) or False,
+                "correlation_id": context.get(CONTEXT_CORRELATION) or str(uuid.uuid4()),
+                "causation_id": context.get(CONTEXT_CAUSATION) or False,
+                "company_id": company.id or False,
+            }
+        )
+        self._schedule_routing(event)
+        return event
+
+    def _schedule_routing(self, events):
+        # One routing job per transaction, created just before the commit: a rolled-back
+        # transaction leaves neither the events nor the job.
+        data = self.env.cr.precommit.data
+        pending = data.setdefault("logistics_sync.events_to_route", [])
+        if not pending:
+            self.env.cr.precommit.add(self._enqueue_routing)
+        pending.extend(events.ids)
+
+    def _enqueue_routing(self):
+        ids = self.env.cr.precommit.data.pop("logistics_sync.events_to_route", [])
+        if ids:
+            self.sudo().browse(ids).with_delay(
+                channel="root.logistics_sync.route",
+                description=f"Route {len(ids)} logistics event(s)",
+            ).route()
+            self.env.flush_all()
+
+    def route(self):
+        """Create one message per matching flow for each event (public job entry point)."""
+        return self._route()
+
+    def _route(self):
+        flows = self.env["logistics.sync.flow"].sudo().search([("active", "=", True)])
+        messages = self.env["logistics.sync.message"]
+        for event in self.filtered(lambda e: e.state == "new"):
+            for flow in flows:
+                if flow._matches(event):
+                    messages |= messages._create_for(event, flow)
+        self.write({"state": "routed"})
+        messages._dispatch()
+        return messages
+
+    def action_view_messages(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Messages"),
+            "res_model": "logistics.sync.message",
+            "view_mode": "list,form",
+            "domain": [("event_id", "=", self.id)],
+        }

@@ -1,0 +1,111 @@
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+
+class LogisticsSyncMessage(models.Model):
+    """One delivery of one event through one flow to its destination.
+
+    Its ``uid`` is created once and never changes across retries or replays: receivers use it
+    to drop duplicates. PostgreSQL allows one message per (event, flow).
+    """
+
+    _name = "logistics.sync.message"
+    _description = "Logistics Sync Message"
+    _order = "id desc"
+    _rec_name = "uid"
+
+    uid = fields.Char(string="Message ID", required=True, readonly=True, index=True)
+    event_id = fields.Many2one(
+        "logistics.sync.event", required=True, readonly=True, ondelete="cascade"
+    )
+    flow_id = fields.Many2one(
+        "logistics.sync.flow", required=True, readonly=True, ondelete="cascade"
+    )
+    system_id = fields.Many2one(
+        "logistics.sync.system", required=True, readonly=True, index=True
+    )
+    company_id = fields.Many2one(related="event_id.company_id", store=True)
+    type_code = fields.Char(related="event_id.type_code", store=True, string="Type")
+    aggregate_canonical_id = fields.Char(related="event_id.aggregate_canonical_id")
+    sequence = fields.Integer(related="event_id.sequence")
+    transport = fields.Selection(related="flow_id.transport")
+    payload = fields.Json(readonly=True, help="The event payload after the flow's policy.")
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("sent", "Delivered"),
+            ("failed", "Failed, will retry"),
+            ("dead", "Dead-lettered"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    attempt_count = fields.Integer(readonly=True)
+    last_error = fields.Text(readonly=True)
+    deadline = fields.Datetime(
+        readonly=True, help="When the flow's SLA expires for this message."
+    )
+
+    _sql_constraints = [
+        ("uid_unique", "UNIQUE(uid)", "Message ids are unique."),
+        (
+            "event_flow_unique",
+            "UNIQUE(event_id, flow_id)",
+            "An event is delivered once per flow.",
+        ),
+    ]
+
+    @api.model
+    def _create_for(self, event, flow):
+        """Create the message of ``event`` for ``flow``; an existing one is kept as it is
+        (the UNIQUE constraint absorbs a duplicate routing), and nothing is returned for it."""
+        deadline = (
+            event.create_date + timedelta(minutes=flow.sla_minutes) if flow.sla_minutes else None
+        )
+        self.env.cr.execute(
+            """
+            INSERT INTO logistics_sync_message
+                (uid, event_id, flow_id, system_id, company_id, type_code, payload, state,
+                 attempt_count, deadline, create_uid, create_date, write_uid, write_date)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, %s, now() at time zone 'UTC',
+                    %s, now() at time zone 'UTC')
+            ON CONFLICT (event_id, flow_id) DO NOTHING
+            RETURNING id
+            """,
+            (
+                str(uuid.uuid4()),
+                event.id,
+                flow.id,
+                flow.system_id.id,
+                event.company_id.id or None,
+                event.type_code,
+                self.env["logistics.sync.message"]._fields["payload"].convert_to_column(
+                    flow._shape(event.payload or {}), self
+                ),
+                deadline,
+                self.env.uid,
+                self.env.uid,
+            ),
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0] if row else [])
+
+    def _dispatch(self):
+        """Hand real-time messages to their transport's ``_send_<transport>`` method, one
+        call per transport; batch messages wait for their schedule."""
+        by_transport = defaultdict(lambda: self.browse())
+        for message in self.filtered(lambda m: m.flow_id.mode == "realtime"):
+            by_transport[message.flow_id.transport] |= message
+        for transport, messages in by_transport.items():
+            sender = getattr(messages, f"_send_{transport}", None)
+            if sender:
+                sender()
+
+    def action_cancel(self):
+        self.filtered(lambda m: m.state in ("pending", "failed")).write({"state": "cancelled"})
