@@ -9,5 +9,7 @@ _path = os.environ.get("LOGISTICS_SYNC_TEST_LOG")
 if _path:
     _handler = logging.FileHandler(_path)
     _handler.setLevel(logging.WARNING)
-    _handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    _handler.setFormatter(
+        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    )
     logging.getLogger().addHandler(_handler)

@@ -33,9 +33,7 @@ class LogisticsSyncEvent(models.Model):
     event_type_id = fields.Many2one(
         "logistics.sync.event.type", required=True, readonly=True, ondelete="restrict"
     )
-    type_code = fields.Char(
-        related="event_type_id.code", store=True, string="Type", index=True
-    )
+    type_code = fields.Char(related="event_type_id.code", store=True, string="Type", index=True)
     criticality = fields.Selection(related="event_type_id.criticality")
     aggregate_model = fields.Char(required=True, readonly=True)
     aggregate_id = fields.Many2oneReference(

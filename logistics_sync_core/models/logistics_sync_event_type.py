@@ -53,8 +53,11 @@ class LogisticsSyncEventType(models.Model):
                 payload_tools.check_schema(event_type.json_schema)
             except (ValueError, SchemaError) as exc:
                 raise ValidationError(
-                    _("The JSON Schema of %(type)s is invalid: %(error)s",
-                      type=event_type.code, error=str(exc).splitlines()[0])
+                    _(
+                        "The JSON Schema of %(type)s is invalid: %(error)s",
+                        type=event_type.code,
+                        error=str(exc).splitlines()[0],
+                    )
                 ) from exc
 
     @api.model

@@ -24,9 +24,7 @@ class LogisticsSyncMessage(models.Model):
     flow_id = fields.Many2one(
         "logistics.sync.flow", required=True, readonly=True, ondelete="cascade"
     )
-    system_id = fields.Many2one(
-        "logistics.sync.system", required=True, readonly=True, index=True
-    )
+    system_id = fields.Many2one("logistics.sync.system", required=True, readonly=True, index=True)
     company_id = fields.Many2one(related="event_id.company_id", store=True)
     type_code = fields.Char(related="event_id.type_code", store=True, string="Type")
     aggregate_canonical_id = fields.Char(related="event_id.aggregate_canonical_id")
@@ -48,9 +46,7 @@ class LogisticsSyncMessage(models.Model):
     )
     attempt_count = fields.Integer(readonly=True)
     last_error = fields.Text(readonly=True)
-    deadline = fields.Datetime(
-        readonly=True, help="When the flow's SLA expires for this message."
-    )
+    deadline = fields.Datetime(readonly=True, help="When the flow's SLA expires for this message.")
 
     _sql_constraints = [
         ("uid_unique", "UNIQUE(uid)", "Message ids are unique."),
@@ -85,15 +81,16 @@ class LogisticsSyncMessage(models.Model):
                 flow.system_id.id,
                 event.company_id.id or None,
                 event.type_code,
-                self.env["logistics.sync.message"]._fields["payload"].convert_to_column(
-                    flow._shape(event.payload or {}), self
-                ),
+                self.env["logistics.sync.message"]
+                ._fields["payload"]
+                .convert_to_column(flow._shape(event.payload or {}), self),
                 deadline,
                 self.env.uid,
                 self.env.uid,
             ),
         )
         row = self.env.cr.fetchone()
+        event.invalidate_recordset(["message_ids"])  # written in SQL, behind the ORM cache
         return self.browse(row[0] if row else [])
 
     def _dispatch(self):

@@ -19,9 +19,7 @@ class LogisticsSyncOwnershipRule(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
-    model_id = fields.Many2one(
-        "ir.model", string="Object type", required=True, ondelete="cascade"
-    )
+    model_id = fields.Many2one("ir.model", string="Object type", required=True, ondelete="cascade")
     res_model = fields.Char(related="model_id.model", store=True, index=True)
     scope = fields.Selection(
         [

@@ -13,9 +13,7 @@ class LogisticsSyncParkedChange(models.Model):
     company_id = fields.Many2one(related="system_id.company_id", store=True)
     rule_id = fields.Many2one("logistics.sync.ownership.rule", ondelete="set null")
     res_model = fields.Char(string="Model", required=True, readonly=True)
-    res_id = fields.Many2oneReference(
-        string="Record ID", model_field="res_model", readonly=True
-    )
+    res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True)
     values = fields.Json(readonly=True, help="The field values the system asked to write.")
     status_from = fields.Char(readonly=True)
     status_to = fields.Char(readonly=True)
@@ -32,7 +30,8 @@ class LogisticsSyncParkedChange(models.Model):
         for change in self.filtered(lambda c: c.state == "pending"):
             record = self.env[change.res_model].browse(change.res_id).exists()
             if record and change.values:
-                record.with_context(
+                # the system's change, applied as the sync pipeline applies inbound changes
+                record.sudo().with_context(
                     logistics_sync_origin_system_id=change.system_id.id
                 ).write(change.values)
             change.state = "applied"

@@ -51,7 +51,12 @@ class LogisticsSyncRecord(models.Model):
              WHERE res_model = %(model)s AND res_id = %(id)s
             LIMIT 1
             """,
-            {"model": record._name, "id": record.id, "uuid": str(uuid.uuid4()), "uid": self.env.uid},
+            {
+                "model": record._name,
+                "id": record.id,
+                "uuid": str(uuid.uuid4()),
+                "uid": self.env.uid,
+            },
         )
         return self.env.cr.fetchone()[0]
 
@@ -74,7 +79,12 @@ class LogisticsSyncRecord(models.Model):
                 DO UPDATE SET last_sequence = r.last_sequence + 1
             RETURNING canonical_id, last_sequence
             """,
-            {"model": record._name, "id": record.id, "uuid": str(uuid.uuid4()), "uid": self.env.uid},
+            {
+                "model": record._name,
+                "id": record.id,
+                "uuid": str(uuid.uuid4()),
+                "uid": self.env.uid,
+            },
         )
         return self.env.cr.fetchone()
 

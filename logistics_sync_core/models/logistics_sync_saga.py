@@ -31,9 +31,7 @@ class LogisticsSyncSaga(models.Model):
         "res.company", default=lambda self: self.env.company, readonly=True
     )
     res_model = fields.Char(string="Model", readonly=True)
-    res_id = fields.Many2oneReference(
-        string="Record ID", model_field="res_model", readonly=True
-    )
+    res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True)
     context = fields.Json(readonly=True, default=dict)
     state = fields.Selection(
         [
@@ -84,9 +82,7 @@ class LogisticsSyncSaga(models.Model):
 
     def _enqueue(self):
         for saga in self:
-            saga.with_delay(
-                channel=CHANNEL, description=f"Saga step: {saga.name}"
-            ).run_next_step()
+            saga.with_delay(channel=CHANNEL, description=f"Saga step: {saga.name}").run_next_step()
 
     def _log(self, step_name, kind):
         self.ensure_one()
@@ -148,7 +144,9 @@ class LogisticsSyncSaga(models.Model):
                     "sequence": self._workflow().steps.index(step),
                 }
             )
-        log.write({"state": "running", "attempts": log.attempts + 1, "started_at": fields.Datetime.now()})
+        log.write(
+            {"state": "running", "attempts": log.attempts + 1, "started_at": fields.Datetime.now()}
+        )
         method = getattr(self, step.action if kind == "action" else step.compensation)
         try:
             with self.env.cr.savepoint():

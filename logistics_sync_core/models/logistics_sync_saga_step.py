@@ -8,14 +8,10 @@ class LogisticsSyncSagaStep(models.Model):
     _description = "Logistics Sync Saga Step"
     _order = "saga_id, id"
 
-    saga_id = fields.Many2one(
-        "logistics.sync.saga", required=True, ondelete="cascade", index=True
-    )
+    saga_id = fields.Many2one("logistics.sync.saga", required=True, ondelete="cascade", index=True)
     name = fields.Char(required=True)
     sequence = fields.Integer()
-    kind = fields.Selection(
-        [("action", "Action"), ("compensation", "Compensation")], required=True
-    )
+    kind = fields.Selection([("action", "Action"), ("compensation", "Compensation")], required=True)
     state = fields.Selection(
         [("running", "Running"), ("done", "Done"), ("failed", "Failed")],
         default="running",

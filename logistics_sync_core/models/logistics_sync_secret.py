@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from .. import crypto
 
@@ -19,9 +19,7 @@ class LogisticsSyncSecret(models.Model):
         "logistics.sync.system", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="system_id.company_id", store=True)
-    name = fields.Char(
-        required=True, help="What this secret is for, e.g. 'api_key' or 'signing'."
-    )
+    name = fields.Char(required=True, help="What this secret is for, e.g. 'api_key' or 'signing'.")
     value = fields.Char(
         compute="_compute_value",
         inverse="_inverse_value",

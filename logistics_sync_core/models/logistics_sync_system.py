@@ -38,9 +38,7 @@ class LogisticsSyncSystem(models.Model):
         "breaker stopped traffic after repeated failures.",
     )
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        "res.company", default=lambda self: self.env.company, index=True
-    )
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True)
     secret_ids = fields.One2many(
         "logistics.sync.secret",
         "system_id",

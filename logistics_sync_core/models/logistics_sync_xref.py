@@ -22,9 +22,7 @@ class LogisticsSyncXref(models.Model):
     )
     company_id = fields.Many2one(related="system_id.company_id", store=True)
     res_model = fields.Char(string="Model", required=True)
-    res_id = fields.Many2oneReference(
-        string="Record ID", model_field="res_model", required=True
-    )
+    res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", required=True)
     external_id = fields.Char(
         required=True, help="The identifier the external system uses for this record."
     )
@@ -84,6 +82,7 @@ class LogisticsSyncXref(models.Model):
                         self.env.uid,
                         self.env.uid,
                     ),
+                    log_exceptions=False,
                 )
                 xref = self.browse(self.env.cr.fetchone()[0])
         except psycopg2.errors.UniqueViolation as exc:
@@ -114,11 +113,15 @@ class LogisticsSyncXref(models.Model):
     def _external_id(self, system, record):
         """Return the id ``system`` uses for ``record``, or ``False``."""
         record.ensure_one()
-        row = self.search_read(self._domain(system, record._name, res_id=record.id), ["external_id"], limit=1)
+        row = self.search_read(
+            self._domain(system, record._name, res_id=record.id), ["external_id"], limit=1
+        )
         return row[0]["external_id"] if row else False
 
     @api.model
     def _resolve(self, system, res_model, external_id):
         """Return the ``res_model`` record that ``system`` calls ``external_id`` (maybe empty)."""
-        row = self.search_read(self._domain(system, res_model, external_id=external_id), ["res_id"], limit=1)
+        row = self.search_read(
+            self._domain(system, res_model, external_id=external_id), ["res_id"], limit=1
+        )
         return self.env[res_model].browse(row[0]["res_id"] if row else [])

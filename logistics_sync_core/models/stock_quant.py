@@ -5,9 +5,7 @@ class StockQuant(models.Model):
     _inherit = "stock.quant"
 
     def _apply_inventory(self):
-        counted = [
-            (quant, quant.quantity, quant.inventory_quantity) for quant in self
-        ]
+        counted = [(quant, quant.quantity, quant.inventory_quantity) for quant in self]
         result = super()._apply_inventory()
         Event = self.env["logistics.sync.event"]
         records = self.env["logistics.sync.record"]

@@ -1,0 +1,183 @@
+import threading
+
+from odoo import Command
+from odoo.service.model import retrying
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import CommittedCase
+
+
+@tagged("post_install", "-at_install")
+class TestOutboxCommit(CommittedCase):
+    """Promise 1: an event exists if and only if its business transaction committed."""
+
+    def _count_events(self, model, res_id):
+        with self._cursor() as env:
+            return env["logistics.sync.event"].search_count(
+                [("aggregate_model", "=", model), ("aggregate_id", "=", res_id)]
+            )
+
+    def _setup_partner(self):
+        with self._cursor() as env:
+            partner = self._remember(env["res.partner"].create({"name": "Committed customer"}))
+            product = env["product.product"].create(
+                {"name": "Committed product", "type": "service"}
+            )
+            self._remember(product.product_tmpl_id)
+            self._remember(product)
+            return partner.id, product.id
+
+    def _confirm_order(self, env, partner_id, product_id):
+        order = env["sale.order"].create(
+            {
+                "partner_id": partner_id,
+                "order_line": [Command.create({"product_id": product_id, "product_uom_qty": 1})],
+            }
+        )
+        order.action_confirm()
+        return order
+
+    def test_rolled_back_confirmation_leaves_no_event_and_no_job(self):
+        partner_id, product_id = self._setup_partner()
+        with self._cursor() as env:
+            jobs_before = env["queue.job"].search_count([])
+            order = self._confirm_order(env, partner_id, product_id)
+            order_id = order.id
+            self.assertEqual(
+                env["logistics.sync.event"].search_count(
+                    [("aggregate_id", "=", order_id), ("aggregate_model", "=", "sale.order")]
+                ),
+                1,
+                "the event is written inside the transaction",
+            )
+            env.cr.rollback()
+        self.assertEqual(self._count_events("sale.order", order_id), 0)
+        with self._cursor() as env:
+            self.assertEqual(env["queue.job"].search_count([]), jobs_before)
+
+    def test_committed_confirmation_has_its_event_and_routing_job(self):
+        partner_id, product_id = self._setup_partner()
+        with self._cursor() as env:
+            order = self._confirm_order(env, partner_id, product_id)
+            order_id = order.id
+            env.cr.commit()
+            event = env["logistics.sync.event"].search(
+                [("aggregate_model", "=", "sale.order"), ("aggregate_id", "=", order_id)]
+            )
+            job = (
+                env["queue.job"]
+                .search(
+                    [("model_name", "=", "logistics.sync.event"), ("method_name", "=", "route")]
+                )
+                .filtered(lambda j: j.records == event)
+            )
+            self._remember(job)
+            self._remember(event)
+            self._remember(
+                env["logistics.sync.record"].search(
+                    [("res_model", "=", "sale.order"), ("res_id", "=", order_id)]
+                )
+            )
+            self._remember(order.order_line)
+            self._remember(order)
+        self.assertEqual(self._count_events("sale.order", order_id), 1)
+        self.assertEqual(len(job), 1, "exactly one routing job was committed with the event")
+
+
+@tagged("post_install", "-at_install")
+class TestSequenceConcurrency(CommittedCase):
+    """Per-aggregate sequences stay gap-free and monotonic across concurrent transactions."""
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self._forget_emitted)
+        with self._cursor() as env:
+            self.event_type = self._remember(
+                env["logistics.sync.event.type"].create(
+                    {
+                        "name": "Concurrency probe",
+                        "code": "test.concurrency",
+                        "json_schema": '{"type": "object"}',
+                    }
+                )
+            )
+            self.partner = self._remember(env["res.partner"].create({"name": "Aggregate"}))
+
+    def _emit(self, env):
+        partner = env["res.partner"].browse(self.partner.id)
+        return (
+            env["logistics.sync.event"]
+            .with_context(tracking_disable=True)
+            ._emit("test.concurrency", partner, {})
+        )
+
+    def _sequences(self):
+        with self._cursor() as env:
+            return (
+                env["logistics.sync.event"]
+                .search(
+                    [
+                        ("aggregate_model", "=", "res.partner"),
+                        ("aggregate_id", "=", self.partner.id),
+                    ],
+                    order="sequence",
+                )
+                .mapped("sequence")
+            )
+
+    def _forget_emitted(self):
+        with self._cursor() as env:
+            events = env["logistics.sync.event"].search(
+                [("aggregate_model", "=", "res.partner"), ("aggregate_id", "=", self.partner.id)]
+            )
+            jobs = env["queue.job"].search(
+                [("model_name", "=", "logistics.sync.event"), ("method_name", "=", "route")]
+            )
+            jobs = jobs.filtered(lambda j: j.records & events)
+            self._remember(
+                env["logistics.sync.record"].search(
+                    [("res_model", "=", "res.partner"), ("res_id", "=", self.partner.id)]
+                )
+            )
+            self._remember(events)
+            self._remember(jobs)
+
+    def _emit_in_thread(self, results, started):
+        def target():
+            with self._cursor() as env:
+                started.set()
+                # Odoo runs every request and job like this: a serialization failure on
+                # the aggregate row rolls back and retries the whole transaction.
+                with mute_logger("odoo.sql_db", "odoo.service.model"):
+                    results.append(retrying(lambda: self._emit(env).sequence, env))
+                env.cr.commit()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        return thread
+
+    def test_concurrent_emitters_wait_and_take_the_next_number(self):
+        results, started = [], threading.Event()
+        with self._cursor() as env:
+            first = self._emit(env).sequence
+            thread = self._emit_in_thread(results, started)
+            started.wait(10)
+            thread.join(0.5)
+            self.assertTrue(thread.is_alive(), "the second emitter waits for the first")
+            env.cr.commit()
+        thread.join(10)
+        self.assertEqual((first, results), (1, [2]))
+        self.assertEqual(self._sequences(), [1, 2])
+
+    def test_rolled_back_emitter_leaves_no_gap(self):
+        results, started = [], threading.Event()
+        with self._cursor() as env:
+            self.assertEqual(self._emit(env).sequence, 1)
+            thread = self._emit_in_thread(results, started)
+            started.wait(10)
+            thread.join(0.5)
+            env.cr.rollback()
+        thread.join(10)
+        self.assertEqual(results, [1], "the number given back by the rollback is reused")
+        self.assertEqual(self._sequences(), [1])

@@ -1,0 +1,128 @@
+from unittest import mock
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..saga import Step, Workflow
+from .common import LogisticsSyncCase
+
+WORKFLOW = Workflow(
+    code="test_booking",
+    name="Test booking",
+    steps=[
+        Step("reserve", "_test_action_reserve", "_test_undo_reserve"),
+        Step("notify", "_test_action_notify"),  # no compensation needed
+        Step("book", "_test_action_book", "_test_undo_book"),
+        Step("invoice", "_test_action_invoice", "_test_undo_invoice"),
+    ],
+)
+
+
+@tagged("post_install", "-at_install")
+class TestSaga(LogisticsSyncCase):
+    def setUp(self):
+        super().setUp()
+        self.calls = []
+        self.failing = set()
+        Saga = type(self.env["logistics.sync.saga"])
+        patches = {"_get_workflows": lambda model: {WORKFLOW.code: WORKFLOW}}
+        for name in ("reserve", "notify", "book", "invoice"):
+            patches[f"_test_action_{name}"] = self._step(f"do {name}")
+            patches[f"_test_undo_{name}"] = self._step(f"undo {name}")
+        for attribute, function in patches.items():
+            patcher = mock.patch.object(Saga, attribute, function, create=True)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    def _step(self, label):
+        def step(saga):
+            self.calls.append(label)
+            # a write inside the step, to prove a failing step leaves nothing behind
+            saga.partner_probe().write({"ref": label})
+            if label in self.failing:
+                raise ValueError(f"{label} refused by the partner")
+            return {label.replace(" ", "_"): True}
+
+        return step
+
+    def _run(self, saga, max_steps=20):
+        """Run the saga job by job, as the runner would, checking each enqueued job."""
+        for _index in range(max_steps):
+            with trap_jobs() as trap:
+                saga.run_next_step()
+            if saga.state not in ("running", "compensating"):
+                trap.assert_jobs_count(0)
+                return
+            trap.assert_enqueued_job(
+                saga.run_next_step, properties={"channel": "root.logistics_sync.saga"}
+            )
+        self.fail("saga did not finish")
+
+    def _start(self):
+        Saga = type(self.env["logistics.sync.saga"])
+        partner = self.partner
+        patcher = mock.patch.object(Saga, "partner_probe", lambda saga: partner, create=True)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        with trap_jobs() as trap:
+            saga = self.env["logistics.sync.saga"].start("test_booking", self.partner, {"ref": "X"})
+        trap.assert_enqueued_job(saga.run_next_step)
+        return saga
+
+    def test_happy_path_runs_steps_in_order_with_a_durable_log(self):
+        saga = self._start()
+        self._run(saga)
+        self.assertEqual(saga.state, "done")
+        self.assertEqual(self.calls, ["do reserve", "do notify", "do book", "do invoice"])
+        self.assertEqual(saga.step_ids.mapped("name"), ["reserve", "notify", "book", "invoice"])
+        self.assertEqual(set(saga.step_ids.mapped("state")), {"done"})
+        self.assertTrue(saga.context["do_book"])
+        self.assertEqual(saga.context["ref"], "X")
+
+    def test_failing_step_compensates_completed_steps_in_reverse_order(self):
+        self.failing.add("do invoice")
+        saga = self._start()
+        self._run(saga)
+        self.assertEqual(saga.state, "compensated")
+        self.assertEqual(
+            self.calls,
+            ["do reserve", "do notify", "do book", "do invoice", "undo book", "undo reserve"],
+        )
+        failed = saga.step_ids.filtered(lambda s: s.name == "invoice")
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("do invoice refused by the partner", failed.error)
+        self.assertEqual(
+            self.partner.ref, "undo reserve", "the failed step's write was rolled back"
+        )
+
+    def test_steps_are_idempotent_finished_ones_never_rerun(self):
+        saga = self._start()
+        self._run(saga)
+        self.calls.clear()
+        saga.state = "running"  # as if a duplicate job came in late
+        saga.run_next_step()
+        self.assertEqual(self.calls, [])
+        self.assertEqual(saga.state, "done")
+
+    def test_failed_compensation_is_visible_and_retryable(self):
+        self.failing.update({"do book", "undo reserve"})
+        saga = self._start()
+        self._run(saga)
+        self.assertEqual(saga.state, "failed")
+        self.assertIn("undo reserve", saga.error)
+        self.failing.clear()
+        self.calls.clear()
+        with trap_jobs() as trap:
+            saga.with_user(self.user).action_retry()
+        trap.assert_jobs_count(1)
+        self._run(saga)
+        self.assertEqual(saga.state, "compensated")
+        self.assertEqual(self.calls, ["undo reserve"], "only what had not succeeded runs again")
+        undo = saga.step_ids.filtered(lambda s: s.kind == "compensation")
+        self.assertEqual(undo.attempts, 2)
+
+    def test_unknown_workflow_is_refused(self):
+        with self.assertRaisesRegex(UserError, "No workflow 'nope' is installed"):
+            self.env["logistics.sync.saga"].start("nope")
