@@ -150,7 +150,8 @@ class LogisticsSyncEvent(models.Model):
     def _route(self):
         flows = self.env["logistics.sync.flow"].sudo().search([("active", "=", True)])
         messages = self.env["logistics.sync.message"]
-        for event in self.filtered(lambda e: e.state == "new"):
+        # in id order: the messages of one aggregate are then created in sequence order
+        for event in self.filtered(lambda e: e.state == "new").sorted("id"):
             for flow in flows:
                 if flow._matches(event):
                     messages |= messages._create_for(event, flow)

@@ -27,7 +27,9 @@ class LogisticsSyncMessage(models.Model):
     system_id = fields.Many2one("logistics.sync.system", required=True, readonly=True, index=True)
     company_id = fields.Many2one(related="event_id.company_id", store=True)
     type_code = fields.Char(related="event_id.type_code", store=True, string="Type")
-    aggregate_canonical_id = fields.Char(related="event_id.aggregate_canonical_id")
+    aggregate_canonical_id = fields.Char(
+        related="event_id.aggregate_canonical_id", store=True, index=True
+    )
     sequence = fields.Integer(related="event_id.sequence")
     transport = fields.Selection(related="flow_id.transport")
     payload = fields.Json(readonly=True, help="The event payload after the flow's policy.")
@@ -67,10 +69,11 @@ class LogisticsSyncMessage(models.Model):
         self.env.cr.execute(
             """
             INSERT INTO logistics_sync_message
-                (uid, event_id, flow_id, system_id, company_id, type_code, payload, state,
-                 attempt_count, deadline, create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, %s, now() at time zone 'UTC',
-                    %s, now() at time zone 'UTC')
+                (uid, event_id, flow_id, system_id, company_id, type_code,
+                 aggregate_canonical_id, payload, state, attempt_count, deadline,
+                 create_uid, create_date, write_uid, write_date)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, %s,
+                    now() at time zone 'UTC', %s, now() at time zone 'UTC')
             ON CONFLICT (event_id, flow_id) DO NOTHING
             RETURNING id
             """,
@@ -81,6 +84,7 @@ class LogisticsSyncMessage(models.Model):
                 flow.system_id.id,
                 event.company_id.id or None,
                 event.type_code,
+                event.aggregate_canonical_id,
                 self.env["logistics.sync.message"]
                 ._fields["payload"]
                 .convert_to_column(flow._shape(event.payload or {}), self),

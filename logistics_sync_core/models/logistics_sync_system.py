@@ -67,3 +67,13 @@ class LogisticsSyncSystem(models.Model):
 
     def action_resume(self):
         self.write({"state": "active"})
+
+    def _secret(self, name):
+        """Plaintext of this system's credential ``name`` (``False`` if none); server side."""
+        self.ensure_one()
+        secret = (
+            self.env["logistics.sync.secret"]
+            .sudo()
+            .search([("system_id", "=", self.id), ("name", "=", name)], limit=1)
+        )
+        return secret._get_plaintext() if secret else False
