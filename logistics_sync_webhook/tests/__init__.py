@@ -1,0 +1,5 @@
+from . import test_signing
+from . import test_http_client
+from . import test_delivery
+from . import test_keys_replay
+from . import test_amqp

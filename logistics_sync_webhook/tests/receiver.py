@@ -1,0 +1,70 @@
+"""A real HTTP receiver on 127.0.0.1 for delivery tests: answers each path with a scripted
+sequence of behaviours and records every request it got."""
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Receiver:
+    """``script[path]`` is a list of behaviours, consumed in order (the last one repeats):
+    an int status, ``(status, headers)``, ``"hang"`` (no answer for ``hang_seconds``) or
+    ``"drop"`` (close the connection without answering)."""
+
+    def __init__(self, hang_seconds=5):
+        self.script = {}
+        self.requests = []
+        self.hang_seconds = hang_seconds
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with receiver.lock:
+                    receiver.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body}
+                    )
+                    steps = receiver.script.get(self.path, [200])
+                    step = steps.pop(0) if len(steps) > 1 else steps[0]
+                if step == "hang":
+                    time.sleep(receiver.hang_seconds)
+                    return
+                if step == "drop":
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                status, headers = step if isinstance(step, tuple) else (step, {})
+                answer = b'{"ok": true}' if status < 300 else b'{"error": "scripted"}'
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def url(self, path="/hook"):
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def received(self, path=None):
+        with self.lock:
+            return [r for r in self.requests if path is None or r["path"] == path]
