@@ -4,6 +4,8 @@ import time
 import uuid
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -14,7 +16,7 @@ from .. import amqp, delivery, http_client, signing
 _logger = logging.getLogger(__name__)
 
 DELIVER_CHANNEL = "root.logistics_sync.deliver"
-BATCH_PER_JOB = 100  # messages one delivery job sends over one kept-alive connection
+BATCH_PER_JOB = 250  # messages one delivery job sends over one kept-alive connection
 SHORT_RETRY = 60  # retries sooner than this get their own job; later ones the minute cron
 
 
@@ -182,8 +184,31 @@ class LogisticsSyncFlow(models.Model):
         return f"{DELIVER_CHANNEL}.{self.system_id.code}"
 
     def _schedule_delivery(self, eta=None):
-        """Enqueue a delivery job per flow (in the destination's own channel)."""
-        for flow in self.filtered(lambda f: f.delivery_state in ("enabled", "tripped")):
+        """Enqueue a delivery job per flow (in the destination's own channel).
+
+        An immediate delivery is not enqueued twice: a job still waiting to start will see
+        the new messages when it runs (a new transaction). Jobs already started cannot, and
+        are not counted.
+        """
+        flows = self.filtered(lambda f: f.delivery_state in ("enabled", "tripped"))
+        if eta is None and flows:
+            waiting = (
+                self.env["queue.job"]
+                .sudo()
+                .search(
+                    [
+                        ("model_name", "=", self._name),
+                        ("method_name", "=", "deliver_pending"),
+                        ("state", "=", "pending"),
+                        "|",
+                        ("eta", "=", False),
+                        ("eta", "<=", fields.Datetime.now()),
+                    ]
+                )
+            )
+            busy = {flow_id for job in waiting for flow_id in job.records.ids}
+            flows = flows.filtered(lambda flow: flow.id not in busy)
+        for flow in flows:
             flow.with_delay(
                 channel=flow._delivery_channel(),
                 eta=eta,
@@ -233,16 +258,56 @@ class LogisticsSyncFlow(models.Model):
                 flow._schedule_delivery()
 
     # ---------------------------------------------------------------- delivery
-    def _lock(self):
-        """Take this flow's delivery lock, or ask queue_job to try again shortly."""
+    def init(self):
+        # One lock row per subscription, outside the flow table: messages reference the
+        # flow, and writing the flow row would make routing transactions fail their
+        # foreign-key checks under REPEATABLE READ.
         self.env.cr.execute(
-            "SELECT id FROM logistics_sync_flow WHERE id = %s FOR UPDATE SKIP LOCKED",
-            (self.id,),
-        )
-        if not self.env.cr.fetchone():
-            raise RetryableJobError(
-                "another job is delivering this subscription", seconds=2, ignore_retry=True
+            """
+            CREATE TABLE IF NOT EXISTS logistics_sync_delivery_lock (
+                flow_id integer PRIMARY KEY,
+                locked_at timestamp without time zone
             )
+            """
+        )
+
+    def _lock(self):
+        """Take this subscription's delivery lock, or ask queue_job to try again shortly.
+
+        The lock row is written too: a job whose snapshot predates another delivery's
+        commit then gets a serialization error (queue_job retries the job) instead of
+        seeing delivered messages as still pending and sending them twice.
+        """
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    """
+                    INSERT INTO logistics_sync_delivery_lock (flow_id) VALUES (%s)
+                    ON CONFLICT (flow_id) DO NOTHING
+                    """,
+                    (self.id,),
+                    log_exceptions=False,
+                )
+                cr.execute(
+                    """
+                    SELECT flow_id FROM logistics_sync_delivery_lock
+                     WHERE flow_id = %s FOR UPDATE SKIP LOCKED
+                    """,
+                    (self.id,),
+                    log_exceptions=False,
+                )
+                locked = bool(cr.fetchone())
+        except psycopg2.errors.SerializationFailure:
+            locked = False  # another delivery committed after this job's snapshot
+        if not locked:
+            raise RetryableJobError(
+                "another job is delivering this subscription", seconds=1, ignore_retry=True
+            )
+        cr.execute(
+            "UPDATE logistics_sync_delivery_lock SET locked_at = %s WHERE flow_id = %s",
+            (fields.Datetime.now(), self.id),
+        )
 
     def _ready_messages(self, limit=BATCH_PER_JOB):
         """Messages that may go now, oldest first, never ahead of an earlier message of the
@@ -421,7 +486,7 @@ class LogisticsSyncFlow(models.Model):
         secrets = self.signing_key_ids._secrets()
         base_headers = self._http_headers()
         session = self._http_session()
-        blocked, delivered = set(), 0
+        blocked, delivered, results = set(), 0, []
         interval = 1.0 / self.rate_limit if self.rate_limit > 0 else 0
         try:
             for message in messages:
@@ -442,7 +507,7 @@ class LogisticsSyncFlow(models.Model):
                     continue
                 headers = dict(base_headers)
                 headers.update(signing.headers(message.uid, int(time.time()), body, secrets))
-                outcome = self._post(session, message, body, headers)
+                outcome = self._post(session, message, body, headers, results)
                 if outcome == delivery.DELIVERED:
                     delivered += 1
                     self._breaker_success()
@@ -455,10 +520,21 @@ class LogisticsSyncFlow(models.Model):
                     break
         finally:
             session.close()
+            # one statement for all the delivered ones: per-message writes cost more than
+            # the POST itself
+            self.env["logistics.sync.message"]._record_attempts(results)
         return delivered
 
-    def _post(self, session, messages, body, headers):
-        """Send one request for ``messages`` (one, or a batch); log the attempt on each."""
+    def _post(self, session, messages, body, headers, results=None):
+        """Send one request for ``messages`` (one, or a batch); log the attempt on each,
+        or append it to ``results`` for :meth:`_record_attempts` when given."""
+
+        def record(**values):
+            if results is None:
+                messages._record_attempt(**values)
+            else:
+                results.extend(dict(values, message=message) for message in messages)
+
         started = time.monotonic()
         try:
             allowed, https_only = self._ssrf_settings()
@@ -472,7 +548,7 @@ class LogisticsSyncFlow(models.Model):
                 messages._refuse(_("Address refused by the SSRF guard: %s", refused))
                 return "refused"
             error = f"{type(exc).__name__}: {exc}"
-            messages._record_attempt(
+            record(
                 status_code=0,
                 duration=time.monotonic() - started,
                 error=error,
@@ -483,7 +559,7 @@ class LogisticsSyncFlow(models.Model):
         retry_after = None
         if response.status_code in delivery.SLOW_DOWN:
             retry_after = delivery.parse_retry_after(response.headers.get("Retry-After"))
-        messages._record_attempt(
+        record(
             status_code=response.status_code,
             duration=time.monotonic() - started,
             excerpt=response.text,

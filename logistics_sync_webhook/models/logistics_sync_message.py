@@ -53,44 +53,101 @@ class LogisticsSyncMessage(models.Model):
         self, status_code, duration, outcome, excerpt=None, error=None, retry_after=None
     ):
         """Log one attempt on each message and move it along its state machine."""
+        self._record_attempts(
+            [
+                {
+                    "message": message,
+                    "status_code": status_code,
+                    "duration": duration,
+                    "outcome": outcome,
+                    "excerpt": excerpt,
+                    "error": error,
+                    "retry_after": retry_after,
+                }
+                for message in self
+            ]
+        )
+
+    def _record_attempts(self, results):
+        """Record many attempts at once (dicts as :meth:`_record_attempt`'s arguments plus
+        ``message``): delivered messages in one UPDATE per status code, attempts in one
+        INSERT, the rest message by message."""
+        if not results:
+            return
         now = fields.Datetime.now()
-        Attempt = self.env["logistics.sync.message.attempt"].sudo()
+        delivered_by_status = {}
         dead = self.browse()
-        for message in self:
-            attempts = message.attempt_count + 1
-            values = {"attempt_count": attempts, "last_status_code": status_code}
+        attempt_values = []
+        for result in results:
+            message, outcome = result["message"], result["outcome"]
             logged = outcome
             if outcome == delivery.DELIVERED:
-                values.update(
-                    state="sent", delivered_at=now, next_attempt_at=False, last_error=False
-                )
+                delivered_by_status.setdefault(result["status_code"], []).append(message.id)
             else:
-                values["last_error"] = error or _("HTTP %s", status_code)
-                schedule = delivery.parse_schedule(message.flow_id.retry_schedule)
-                delay = delivery.retry_delay(schedule, attempts)
-                if retry_after is not None:
-                    delay = max(delay or 0, retry_after) if delay is not None else None
-                if outcome == delivery.GONE:
-                    values.update(state="failed", next_attempt_at=False)
-                elif delay is None:
-                    values.update(state="dead", next_attempt_at=False)
-                    logged = "dead"
+                logged = message._schedule_retry(result, now)
+                if logged == "dead":
                     dead |= message
-                else:
-                    values.update(state="failed", next_attempt_at=now + timedelta(seconds=delay))
-            message.write(values)
-            Attempt.create(
+            attempt_values.append(
                 {
                     "message_id": message.id,
                     "attempted_at": now,
-                    "status_code": status_code,
-                    "duration_ms": int(duration * 1000),
-                    "response_excerpt": (excerpt or "")[:EXCERPT_LIMIT] or False,
-                    "error": error or False,
+                    "status_code": result["status_code"],
+                    "duration_ms": int(result["duration"] * 1000),
+                    "response_excerpt": (result.get("excerpt") or "")[:EXCERPT_LIMIT] or False,
+                    "error": result.get("error") or False,
                     "outcome": logged,
                 }
             )
+        for status_code, ids in delivered_by_status.items():
+            self.env.cr.execute(
+                """
+                UPDATE logistics_sync_message
+                   SET state = 'sent', delivered_at = %(now)s, next_attempt_at = NULL,
+                       last_error = NULL, last_status_code = %(status)s,
+                       attempt_count = attempt_count + 1,
+                       write_date = %(now)s, write_uid = %(uid)s
+                 WHERE id = ANY(%(ids)s)
+                """,
+                {"now": now, "status": status_code, "uid": self.env.uid, "ids": ids},
+            )
+            self.browse(ids).invalidate_recordset(
+                [
+                    "state",
+                    "delivered_at",
+                    "next_attempt_at",
+                    "last_error",
+                    "last_status_code",
+                    "attempt_count",
+                    "write_date",
+                    "write_uid",
+                ]
+            )
+        self.env["logistics.sync.message.attempt"].sudo().create(attempt_values)
         dead._announce_dead()
+
+    def _schedule_retry(self, result, now):
+        """After a failed attempt: the next attempt time, or dead-letter; returns the
+        outcome to log."""
+        attempts = self.attempt_count + 1
+        values = {
+            "attempt_count": attempts,
+            "last_status_code": result["status_code"],
+            "last_error": result.get("error") or _("HTTP %s", result["status_code"]),
+        }
+        logged = result["outcome"]
+        delay = delivery.retry_delay(delivery.parse_schedule(self.flow_id.retry_schedule), attempts)
+        retry_after = result.get("retry_after")
+        if retry_after is not None and delay is not None:
+            delay = max(delay, retry_after)
+        if result["outcome"] == delivery.GONE:
+            values.update(state="failed", next_attempt_at=False)
+        elif delay is None:
+            values.update(state="dead", next_attempt_at=False)
+            logged = "dead"
+        else:
+            values.update(state="failed", next_attempt_at=now + timedelta(seconds=delay))
+        self.write(values)
+        return logged
 
     def _refuse(self, reason):
         """Dead-letter without sending: the message itself can never be delivered as is."""
