@@ -3,3 +3,4 @@ from . import test_http_client
 from . import test_delivery
 from . import test_keys_replay
 from . import test_amqp
+from . import test_delivery_rules
