@@ -15,47 +15,15 @@ import argparse
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
-
-
-class Receiver:
-    def __init__(self):
-        self.ids = Counter()
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver.lock:
-                    receiver.ids[self.headers.get("webhook-id")] += 1
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def count(self, prefix=""):
-        with self.lock:
-            return sum(1 for key in self.ids if key and key.startswith(prefix))
 
 
 def free_port():
@@ -94,13 +62,19 @@ def main():
     args = parser.parse_args()
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
     registry = Registry(args.database)
-    from odoo.addons.logistics_sync_webhook import signing  # importable once Odoo is set up
+    # importable once Odoo is set up
+    from odoo.addons.logistics_sync_webhook import signing
+    from odoo.addons.logistics_sync_webhook.tests.receiver import Receiver
 
-    receiver = Receiver()
+    receiver = Receiver().__enter__()
+
+    def seen():
+        return Counter(r["headers"].get("webhook-id") for r in receiver.received())
+
     run = uuid.uuid4().hex[:6]
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-        flow = setup(env, receiver.url, run)
+        flow = setup(env, receiver.url(), run)
         partners = env["res.partner"].create(
             [{"name": f"Bench aggregate {run} {i}"} for i in range(args.events + 1)]
         )
@@ -140,9 +114,9 @@ def main():
                 "reference.data", env["res.partner"].browse(warmup_id), {"kind": "w", "items": []}
             )
         deadline = time.monotonic() + 120
-        while receiver.count() < 1 and time.monotonic() < deadline:
+        while not receiver.received() and time.monotonic() < deadline:
             time.sleep(0.05)
-        warmed = receiver.count()
+        warmed = len(receiver.received())
         start = time.perf_counter()
         for offset in range(0, args.events, args.chunk):
             with registry.cursor() as cr:
@@ -155,7 +129,7 @@ def main():
                 cr.commit()
         emitted_seconds = time.perf_counter() - start
         deadline = time.monotonic() + args.timeout
-        while receiver.count() < args.events + warmed and time.monotonic() < deadline:
+        while len(receiver.received()) < args.events + warmed and time.monotonic() < deadline:
             time.sleep(0.05)
         odoo_seconds = time.perf_counter() - start
     finally:
@@ -170,16 +144,17 @@ def main():
         expected = set(messages.mapped("uid"))
         bodies = [(m.uid, m._body()) for m in messages]
         secrets = env["logistics.sync.flow"].browse(flow_id).signing_key_ids._secrets()
-    got = {key for key in receiver.ids if key in expected}
+    ids = seen()
+    got = {key for key in ids if key in expected}
     lost = len(expected) - len(got) + max(0, args.events - len(expected))
-    duplicates = sum(1 for key in got if receiver.ids[key] > 1)
+    duplicates = sum(1 for key in got if ids[key] > 1)
 
     session = requests.Session()
     start = time.perf_counter()
     for message_id, body in bodies:
         headers = {"Content-Type": "application/json"}
         headers.update(signing.headers(f"plain_{message_id}", int(time.time()), body, secrets))
-        session.post(receiver.url, data=body, headers=headers, timeout=15).raise_for_status()
+        session.post(receiver.url(), data=body, headers=headers, timeout=15).raise_for_status()
     plain_seconds = time.perf_counter() - start
 
     odoo_rate = args.events / odoo_seconds

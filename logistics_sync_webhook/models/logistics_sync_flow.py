@@ -461,6 +461,20 @@ class LogisticsSyncFlow(models.Model):
         }
 
     # ---------------------------------------------------------------- transports
+    def _refuse_oversized(self, body, messages):
+        """Dead-letter ``messages`` when ``body`` is over the size cap; return whether."""
+        if len(body) <= self.max_payload_bytes:
+            return False
+        messages._refuse(
+            _(
+                "Payload of %(size)s bytes exceeds this subscription's cap of %(cap)s bytes: "
+                "send a link to the data instead (or lower the batch size).",
+                size=len(body),
+                cap=self.max_payload_bytes,
+            )
+        )
+        return True
+
     def _http_headers(self):
         headers = {"Content-Type": "application/json", "User-Agent": "Odoo-Logistics-Sync/1"}
         for line in (self.custom_headers or "").splitlines():
@@ -495,15 +509,7 @@ class LogisticsSyncFlow(models.Model):
                 if interval and delivered:
                     time.sleep(interval)
                 body = message._body()
-                if len(body) > self.max_payload_bytes:
-                    message._refuse(
-                        _(
-                            "Payload of %(size)s bytes exceeds this subscription's cap of "
-                            "%(cap)s bytes: send a link to the data instead.",
-                            size=len(body),
-                            cap=self.max_payload_bytes,
-                        )
-                    )
+                if self._refuse_oversized(body, message):
                     continue
                 headers = dict(base_headers)
                 headers.update(signing.headers(message.uid, int(time.time()), body, secrets))
@@ -582,16 +588,7 @@ class LogisticsSyncFlow(models.Model):
             return "not sent: no signing secret"
         batch_id = f"batch_{uuid.uuid4().hex}"
         body = delivery.canonical_bytes([message._envelope() for message in messages])
-        if len(body) > self.max_payload_bytes:
-            messages._refuse(
-                _(
-                    "The batch of %(count)s messages is %(size)s bytes, over the cap of %(cap)s: "
-                    "lower the batch size.",
-                    count=len(messages),
-                    size=len(body),
-                    cap=self.max_payload_bytes,
-                )
-            )
+        if self._refuse_oversized(body, messages):
             return "refused"
         if self.transport == "amqp":
             return self._deliver_amqp(messages, batch=(batch_id, body))
@@ -617,16 +614,21 @@ class LogisticsSyncFlow(models.Model):
         secrets = self.signing_key_ids._secrets()
         password = self.system_id._secret("amqp_password")
         started = time.monotonic()
-        try:
-            publisher = amqp.Publisher(self.amqp_url, password, timeout=self.timeout)
-        except amqp.PublishError as exc:
-            messages._record_attempt(
+
+        def failed(targets, exc):
+            """Log the failure; return True when the breaker tripped."""
+            targets._record_attempt(
                 status_code=0,
                 duration=time.monotonic() - started,
                 error=str(exc),
                 outcome=delivery.RETRY,
             )
-            self._breaker_failure()
+            return self._breaker_failure()
+
+        try:
+            publisher = amqp.Publisher(self.amqp_url, password, timeout=self.timeout)
+        except amqp.PublishError as exc:
+            failed(messages, exc)
             return 0
         delivered = 0
         try:
@@ -636,10 +638,7 @@ class LogisticsSyncFlow(models.Model):
                 else [(message.uid, message._body(), message) for message in messages]
             )
             for message_id, body, targets in items:
-                if len(body) > self.max_payload_bytes:
-                    targets._refuse(
-                        _("Payload over the size cap of %s bytes.", self.max_payload_bytes)
-                    )
+                if self._refuse_oversized(body, targets):
                     continue
                 started = time.monotonic()
                 routing_key = self.amqp_routing_key or targets[:1].type_code
@@ -652,13 +651,7 @@ class LogisticsSyncFlow(models.Model):
                         signing.headers(message_id, int(time.time()), body, secrets),
                     )
                 except amqp.PublishError as exc:
-                    targets._record_attempt(
-                        status_code=0,
-                        duration=time.monotonic() - started,
-                        error=str(exc),
-                        outcome=delivery.RETRY,
-                    )
-                    if self._breaker_failure():
+                    if failed(targets, exc):
                         break
                     continue
                 targets._record_attempt(
