@@ -41,7 +41,9 @@ def setup(env, receiver_url, run):
         {
             "name": f"Bench fan-out {run}",
             "system_id": system.id,
-            "event_type_ids": [(6, 0, env["logistics.sync.event.type"]._get("reference.data").ids)],
+            "event_type_ids": [
+                (6, 0, env["logistics.sync.event.type"]._get("shipment.dispatched").ids)
+            ],
             "transport": "http",
             "url": receiver_url,
             "breaker_threshold": 1000,
@@ -111,7 +113,7 @@ def main():
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["logistics.sync.event"]._emit(
-                "reference.data", env["res.partner"].browse(warmup_id), {"kind": "w", "items": []}
+                "shipment.dispatched", env["res.partner"].browse(warmup_id), {"shipment_id": "w"}
             )
         deadline = time.monotonic() + 120
         while not receiver.received() and time.monotonic() < deadline:
@@ -124,7 +126,7 @@ def main():
                 Event = env["logistics.sync.event"]
                 for partner in env["res.partner"].browse(partner_ids[offset : offset + args.chunk]):
                     Event._emit(
-                        "reference.data", partner, {"kind": "partner", "items": [partner.id]}
+                        "shipment.dispatched", partner, {"shipment_id": f"SHP-{partner.id}"}
                     )
                 cr.commit()
         emitted_seconds = time.perf_counter() - start

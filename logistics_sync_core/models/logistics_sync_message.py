@@ -49,6 +49,11 @@ class LogisticsSyncMessage(models.Model):
     attempt_count = fields.Integer(readonly=True)
     last_error = fields.Text(readonly=True)
     deadline = fields.Datetime(readonly=True, help="When the flow's SLA expires for this message.")
+    batched = fields.Boolean(
+        readonly=True,
+        help="Goes out with the flow's scheduled batch: the flow is a batch flow, or the "
+        "event type is of batch criticality (snapshots, costs, history, reference data).",
+    )
 
     _sql_constraints = [
         ("uid_unique", "UNIQUE(uid)", "Message ids are unique."),
@@ -70,9 +75,9 @@ class LogisticsSyncMessage(models.Model):
             """
             INSERT INTO logistics_sync_message
                 (uid, event_id, flow_id, system_id, company_id, type_code,
-                 aggregate_canonical_id, payload, state, attempt_count, deadline,
+                 aggregate_canonical_id, payload, state, attempt_count, deadline, batched,
                  create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, %s,
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, %s, %s,
                     now() at time zone 'UTC', %s, now() at time zone 'UTC')
             ON CONFLICT (event_id, flow_id) DO NOTHING
             RETURNING id
@@ -89,6 +94,7 @@ class LogisticsSyncMessage(models.Model):
                 ._fields["payload"]
                 .convert_to_column(flow._shape(event.payload or {}), self),
                 deadline,
+                flow.mode == "batch" or event.criticality == "batch",
                 self.env.uid,
                 self.env.uid,
             ),
@@ -101,7 +107,7 @@ class LogisticsSyncMessage(models.Model):
         """Hand real-time messages to their transport's ``_send_<transport>`` method, one
         call per transport; batch messages wait for their schedule."""
         by_transport = defaultdict(lambda: self.browse())
-        for message in self.filtered(lambda m: m.flow_id.mode == "realtime"):
+        for message in self.filtered(lambda m: not m.batched):
             by_transport[message.flow_id.transport] |= message
         for transport, messages in by_transport.items():
             sender = getattr(messages, f"_send_{transport}", None)

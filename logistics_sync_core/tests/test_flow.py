@@ -105,3 +105,22 @@ class TestFlowRouting(LogisticsSyncCase):
         self.assertEqual(len(sent), 1)
         self.assertEqual(sent[0], messages.filtered(lambda m: m.flow_id.mode == "realtime"))
         self.assertNotIn(self.flow_market, sent[0].flow_id, "batch messages wait for the schedule")
+
+    def test_batch_criticality_waits_for_the_schedule_even_in_a_realtime_flow(self):
+        self.flow_wms.event_type_ids |= self.env["logistics.sync.event.type"]._get("reference.data")
+        event = self.env["logistics.sync.event"]._emit(
+            "reference.data", self.partner, {"kind": "partner", "items": [self.partner.id]}
+        )
+        order = self._create_order()
+        order.action_confirm()
+        sent = []
+        Message = type(self.env["logistics.sync.message"])
+        with mock.patch.object(
+            Message, "_send_record", lambda messages: sent.append(messages), create=True
+        ):
+            messages = (event | self._events(order))._route()
+        reference = messages.filtered(lambda m: m.event_id == event)
+        self.assertTrue(reference.batched)
+        self.assertEqual(reference.flow_id, self.flow_wms)
+        self.assertNotIn(reference, sent[0])
+        self.assertFalse(any(sent[0].mapped("batched")))

@@ -245,15 +245,14 @@ class LogisticsSyncFlow(models.Model):
                 continue
             if flow._has_queued_delivery():
                 continue
-            if flow.mode == "batch":
-                due = not flow.last_batch_at or (
-                    flow.last_batch_at + timedelta(minutes=flow.batch_interval) <= now
-                )
-                if due and flow._ready_messages(limit=1):
-                    flow.with_delay(
-                        channel=flow._delivery_channel(),
-                        description=f"Deliver a batch of {flow.name}",
-                    ).deliver_batch()
+            due = not flow.last_batch_at or (
+                flow.last_batch_at + timedelta(minutes=flow.batch_interval) <= now
+            )
+            if due and flow._ready_messages(limit=1, batched=True):
+                flow.with_delay(
+                    channel=flow._delivery_channel(),
+                    description=f"Deliver a batch of {flow.name}",
+                ).deliver_batch()
             elif flow._ready_messages(limit=1):
                 flow._schedule_delivery()
 
@@ -309,10 +308,11 @@ class LogisticsSyncFlow(models.Model):
             (fields.Datetime.now(), self.id),
         )
 
-    def _ready_messages(self, limit=BATCH_PER_JOB):
+    def _ready_messages(self, limit=BATCH_PER_JOB, batched=False):
         """Messages that may go now, oldest first, never ahead of an earlier message of the
         same aggregate that is not delivered or dead-lettered yet (nor of an earlier event
-        of that aggregate that is not routed yet)."""
+        of that aggregate that is not routed yet). ``batched`` selects the messages that
+        wait for the scheduled batch instead of the real-time ones."""
         self.ensure_one()
         self.env.flush_all()
         self.env.cr.execute(
@@ -321,6 +321,7 @@ class LogisticsSyncFlow(models.Model):
               FROM logistics_sync_message m
               JOIN logistics_sync_event e ON e.id = m.event_id
              WHERE m.flow_id = %(flow)s
+               AND m.batched = %(batched)s
                AND m.state IN ('pending', 'failed')
                AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %(now)s)
                AND NOT EXISTS (
@@ -342,7 +343,7 @@ class LogisticsSyncFlow(models.Model):
              ORDER BY m.id
              LIMIT %(limit)s
             """,
-            {"flow": self.id, "now": fields.Datetime.now(), "limit": limit},
+            {"flow": self.id, "now": fields.Datetime.now(), "limit": limit, "batched": batched},
         )
         return self.env["logistics.sync.message"].browse([row[0] for row in self.env.cr.fetchall()])
 
@@ -382,6 +383,7 @@ class LogisticsSyncFlow(models.Model):
             """
             SELECT min(next_attempt_at) FROM logistics_sync_message
              WHERE flow_id = %s AND state = 'failed' AND next_attempt_at IS NOT NULL
+               AND NOT batched
             """,
             (self.id,),
         )
@@ -580,7 +582,7 @@ class LogisticsSyncFlow(models.Model):
         self._lock()
         if self.delivery_state != "enabled" or self.system_id.state != "active":
             return "not sent"
-        messages = self._ready_messages(limit=self.batch_size or BATCH_PER_JOB)
+        messages = self._ready_messages(limit=self.batch_size or BATCH_PER_JOB, batched=True)
         self.last_batch_at = fields.Datetime.now()
         if not messages:
             return "nothing to send"
