@@ -1,0 +1,67 @@
+from odoo import SUPERUSER_ID, http
+from odoo.http import request
+
+from .. import inbound
+
+
+class InboundWebhookController(http.Controller):
+    @http.route(
+        "/logistics_sync/webhook/<string:code>",
+        type="http",
+        auth="none",
+        csrf=False,
+        save_session=False,
+        readonly=False,
+        max_content_length=inbound.HARD_MAX_BYTES,
+    )
+    def receive(self, code, **_params):
+        """Receive a signed webhook from system ``code``.
+
+        202 ``{"status": "accepted", "id": ...}`` once stored, 200 ``"duplicate"`` for a
+        message id already received; any refusal is ``{"error": code, "message": ...}`` with
+        a 4xx status (see ``inbound.InboundError``).
+        """
+        try:
+            created, message_id = self._receive(code)
+        except inbound.InboundError as exc:
+            return request.make_json_response(
+                exc.body(), headers=list(exc.headers.items()), status=exc.status
+            )
+        return request.make_json_response(
+            {"status": "accepted" if created else "duplicate", "id": message_id},
+            status=202 if created else 200,
+        )
+
+    def _receive(self, code):
+        httprequest = request.httprequest
+        if httprequest.method != "POST":
+            raise inbound.InboundError(
+                405, "method_not_allowed", "Use POST.", headers={"Allow": "POST"}
+            )
+        # the sender is authenticated below by its signature, not by an Odoo user
+        request.update_env(user=SUPERUSER_ID)
+        System = request.env["logistics.sync.system"]
+        system = System._by_code(code) if inbound.SYSTEM_CODE_RE.fullmatch(code) else System
+        limit = (system.inbound_max_bytes if system else 0) or inbound.DEFAULT_MAX_BYTES
+        if httprequest.content_length is not None and httprequest.content_length > limit:
+            raise inbound.too_large(limit)
+        inbound.check_content_type(httprequest.mimetype)
+        # cached by Werkzeug: Odoo retries the whole request after a serialization failure
+        # (a concurrent duplicate committed first) and the stream cannot be read twice
+        body = inbound.read_body(
+            lambda: httprequest.get_data(cache=True), httprequest.content_length, limit
+        )
+        if not system:
+            raise inbound.unauthorized()
+        headers = dict(httprequest.headers.items())
+        message_id = system._inbound_authenticate(headers, body)
+        if system.state == "paused":
+            raise inbound.InboundError(
+                403, "system_paused", "Odoo does not accept messages from this system now."
+            )
+        system._inbound_check_rate()
+        envelope = inbound.parse_envelope(body)
+        message, created = request.env["logistics.sync.inbound.message"]._receive(
+            system, headers, body, envelope, message_id
+        )
+        return created, message.message_id

@@ -1,0 +1,195 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .. import inbound, signing
+
+_logger = logging.getLogger(__name__)
+
+#: Credentials (core encrypted secrets) checked by each scheme: the secret with this exact
+#: name and every one named ``<name>_<suffix>`` (rotation: ``inbound_signing_2``, ...).
+SECRET_SIGNING = "inbound_signing"
+SECRET_API_KEY = "inbound_api_key"
+
+
+class LogisticsSyncSystem(models.Model):
+    _inherit = "logistics.sync.system"
+
+    inbound_auth = fields.Selection(
+        [
+            ("none", "Not accepted"),
+            ("standard", "Standard Webhooks"),
+            ("hmac", "HMAC signature header"),
+            ("api_key", "API key header"),
+        ],
+        string="Inbound verification",
+        default="none",
+        required=True,
+        help="How webhooks this system sends to Odoo are authenticated. Not accepted: every "
+        "request is refused. Standard Webhooks: webhook-id/-timestamp/-signature headers, "
+        "v1 (whsec_ secrets) and v1a (whpk_ public keys) in credentials named "
+        "'inbound_signing', 'inbound_signing_2', ... HMAC: a digest of the raw body in one "
+        "header, keyed with the 'inbound_signing*' credentials. API key: a header that "
+        "must equal one of the 'inbound_api_key*' credentials.",
+    )
+    inbound_tolerance = fields.Integer(
+        string="Timestamp tolerance (s)",
+        default=signing.DEFAULT_TOLERANCE,
+        help="Standard Webhooks: largest accepted distance between webhook-timestamp and "
+        "now, in seconds (5 minutes by default).",
+    )
+    inbound_hmac_header = fields.Char(
+        string="Signature header",
+        default="X-Signature",
+        help="HMAC scheme: the header that carries the digest of the raw body.",
+    )
+    inbound_hmac_algorithm = fields.Selection(
+        [("sha256", "SHA-256"), ("sha512", "SHA-512")],
+        string="HMAC algorithm",
+        default="sha256",
+        required=True,
+    )
+    inbound_hmac_encoding = fields.Selection(
+        [("hex", "Hexadecimal"), ("base64", "Base64")],
+        string="Digest encoding",
+        default="hex",
+        required=True,
+    )
+    inbound_hmac_prefix = fields.Char(
+        string="Digest prefix",
+        help="HMAC scheme: text before the digest in the header, e.g. 'sha256=' (GitHub).",
+    )
+    inbound_api_key_header = fields.Char(
+        string="API key header",
+        default="X-Api-Key",
+        help="API key scheme: the header that carries the key. Its value is never stored.",
+    )
+    inbound_max_bytes = fields.Integer(
+        string="Largest body (bytes)",
+        default=inbound.DEFAULT_MAX_BYTES,
+        help="Larger requests are refused with 413 before they are read.",
+    )
+    inbound_rate_limit = fields.Integer(
+        string="Rate limit (requests)",
+        help="Requests accepted per window and Odoo worker process; more get 429 with "
+        "Retry-After. 0: no limit.",
+    )
+    inbound_rate_window = fields.Integer(
+        string="Rate window (s)", default=60, help="Length of the rate limit window."
+    )
+    inbound_confirm_orders = fields.Boolean(
+        string="Confirm inbound orders",
+        default=True,
+        help="Marketplaces: confirm the sale orders created from their order.created "
+        "webhooks (which sends order.confirmed to the warehouse flows).",
+    )
+    inbound_url = fields.Char(
+        string="Inbound webhook URL",
+        compute="_compute_inbound_url",
+        help="Give this address to the partner.",
+    )
+    inbound_message_ids = fields.One2many("logistics.sync.inbound.message", "system_id")
+
+    @api.constrains("inbound_max_bytes", "inbound_tolerance", "inbound_rate_limit")
+    def _check_inbound_settings(self):
+        for system in self:
+            if not 0 < system.inbound_max_bytes <= inbound.HARD_MAX_BYTES:
+                raise ValidationError(
+                    self.env._(
+                        "The largest inbound body must be between 1 and %s bytes.",
+                        inbound.HARD_MAX_BYTES,
+                    )
+                )
+            if system.inbound_tolerance <= 0 or system.inbound_rate_limit < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The timestamp tolerance must be positive, the rate limit not negative."
+                    )
+                )
+
+    def _compute_inbound_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for system in self:
+            system.inbound_url = (
+                f"{base.rstrip('/')}/logistics_sync/webhook/{system.code}" if system.code else ""
+            )
+
+    def _inbound_credentials(self, name):
+        """Plaintexts of the credentials ``name`` and ``name_*`` (rotation), server side."""
+        self.ensure_one()
+        secrets = (
+            self.env["logistics.sync.secret"]
+            .sudo()
+            .search(
+                [
+                    ("system_id", "=", self.id),
+                    "|",
+                    ("name", "=", name),
+                    ("name", "=like", name + "\\_%"),
+                ]
+            )
+        )
+        return [value for value in (s._get_plaintext() for s in secrets) if value]
+
+    def _inbound_authenticate(self, headers, body):
+        """Check a request against this system's scheme; return the message id it names
+        (``webhook-id`` header), or ``None`` when the scheme does not carry one.
+
+        :raises InboundError: 401, the same answer whatever the cause.
+        """
+        self.ensure_one()
+        method = getattr(self, f"_inbound_authenticate_{self.inbound_auth}", None)
+        if method is None:
+            raise inbound.unauthorized()
+        return method(headers, body)
+
+    def _inbound_authenticate_standard(self, headers, body):
+        secrets = self._inbound_credentials(SECRET_SIGNING)
+        if not secrets:
+            _logger.warning("Inbound webhook refused: %s has no inbound_signing key", self.code)
+            raise inbound.unauthorized()
+        try:
+            return signing.verify(headers, body, secrets, tolerance=self.inbound_tolerance)
+        except signing.SignatureError as exc:
+            _logger.info("Inbound webhook from %s refused: %s", self.code, exc.reason)
+            raise inbound.unauthorized()
+        except (ValueError, TypeError) as exc:
+            # a stored key that cannot verify: the administrator's mistake, not the sender's
+            _logger.warning("Inbound webhook refused: %s has an unusable key: %s", self.code, exc)
+            raise inbound.unauthorized()
+
+    def _inbound_authenticate_hmac(self, headers, body):
+        inbound.verify_hmac_header(
+            headers,
+            body,
+            self._inbound_credentials(SECRET_SIGNING),
+            self.inbound_hmac_header or "X-Signature",
+            self.inbound_hmac_algorithm,
+            self.inbound_hmac_encoding,
+            self.inbound_hmac_prefix or "",
+        )
+        return inbound.header(headers, signing.HEADER_ID) or None
+
+    def _inbound_authenticate_api_key(self, headers, body):
+        inbound.verify_api_key(
+            headers,
+            self._inbound_credentials(SECRET_API_KEY),
+            self.inbound_api_key_header or "X-Api-Key",
+        )
+        return inbound.header(headers, signing.HEADER_ID) or None
+
+    def _inbound_check_rate(self):
+        """Count one request; :class:`InboundError` 429 with Retry-After when over the limit."""
+        self.ensure_one()
+        wait = inbound.limiter.hit(
+            (self.env.cr.dbname, self.id), self.inbound_rate_limit, self.inbound_rate_window
+        )
+        if wait:
+            raise inbound.InboundError(
+                429,
+                "rate_limited",
+                f"Too many requests: at most {self.inbound_rate_limit} per "
+                f"{self.inbound_rate_window} s. Retry after {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )

@@ -1,0 +1,527 @@
+import base64
+import hashlib
+import hmac
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import requests
+from svix.webhooks import Webhook as SvixWebhook
+
+import odoo
+from odoo.exceptions import AccessError
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.logistics_sync_core.tests.common import CommittedCase
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .. import inbound, signing
+from .inbound_common import (
+    API_KEY,
+    HMAC_SECRET,
+    SECRET,
+    InboundCase,
+    envelope,
+    order_data,
+    standard_headers,
+)
+
+_LOGGER = "odoo.addons.logistics_sync_webhook.models.logistics_sync_system"
+
+
+@tagged("post_install", "-at_install")
+class TestInboundVerification(InboundCase):
+    def test_standardwebhooks_signature_is_accepted_stored_and_queued(self):
+        body = envelope("order.created", order_data())
+        with trap_jobs() as trap:
+            response, msg_id = self._post_signed(body)
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(response.json(), {"status": "accepted", "id": msg_id})
+        message = self._messages(msg_id=msg_id)
+        self.assertEqual(len(message), 1)
+        self.assertEqual((message.state, message.type_code), ("received", "order.created"))
+        self.assertEqual(message.body.encode(), body, "the exact bytes are kept")
+        self.assertEqual(message.headers["Webhook-Id"], msg_id)
+        trap.assert_jobs_count(1)
+        trap.assert_enqueued_job(
+            message.process, properties={"channel": "root.logistics_sync.inbound"}
+        )
+
+    def test_svix_signature_is_accepted(self):
+        body = envelope("order.created", order_data())
+        msg_id, when = "msg_svix_1", datetime.now(timezone.utc)
+        headers = {
+            "content-type": "application/json",
+            "svix-id": msg_id,
+            "svix-timestamp": str(int(when.timestamp())),
+            "svix-signature": SvixWebhook(SECRET).sign(msg_id, when, body.decode()),
+        }
+        response = self._post(self.market.code, body, headers)
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertTrue(self._messages(msg_id=msg_id))
+
+    def test_ed25519_v1a_and_several_signatures_during_rotation(self):
+        body = envelope("order.created", order_data())
+        headers = {
+            "content-type": "application/json",
+            **signing.headers("msg_ed", int(time.time()), body, [self.ed_signing_key]),
+        }
+        self.assertTrue(headers["webhook-signature"].startswith("v1a,"))
+        self.assertEqual(self._post(self.market.code, body, headers).status_code, 202)
+        # a sender rotating its secret signs with the new and the old one: one match is enough
+        other = signing.generate_hmac_secret()
+        headers = {
+            "content-type": "application/json",
+            **signing.headers("msg_rot", int(time.time()), body, [other, SECRET]),
+        }
+        self.assertEqual(len(headers["webhook-signature"].split()), 2)
+        self.assertEqual(self._post(self.market.code, body, headers).status_code, 202)
+
+    def test_bad_signatures_get_one_and_the_same_401(self):
+        body = envelope("order.created", order_data())
+        good = standard_headers(body)
+        now = datetime.now(timezone.utc)
+        cases = {
+            "tampered body": (body.replace(b"Jane", b"John"), good),
+            "expired": (body, standard_headers(body, when=now - timedelta(minutes=6))),
+            "from the future": (body, standard_headers(body, when=now + timedelta(minutes=6))),
+            "wrong key": (body, standard_headers(body, secret=signing.generate_hmac_secret())),
+            "malformed signature": (body, {**good, "webhook-signature": "v1,not base64!!"}),
+            "malformed timestamp": (body, {**good, "webhook-timestamp": "1e9"}),
+            "no signature header": (
+                body,
+                {k: v for k, v in good.items() if k != "webhook-signature"},
+            ),
+            "no headers": (body, {"content-type": "application/json"}),
+        }
+        answers = set()
+        for case, (sent, headers) in cases.items():
+            with self.subTest(case):
+                response = self._post(self.market.code, sent, headers)
+                answers.add(response.text)
+                self.assertRefused(response, 401, "unauthorized")
+        # an unknown system gets exactly the same answer: its existence is not disclosed
+        response = self._post("no_such_system", body, good)
+        answers.add(response.text)
+        self.assertRefused(response, 401, "unauthorized")
+        # a system that does not accept webhooks at all, too
+        self.env["logistics.sync.system"].create(
+            {"name": "Quiet", "code": "t_quiet", "kind": "erp"}
+        )
+        response = self._post("t_quiet", body, good)
+        answers.add(response.text)
+        self.assertRefused(response, 401, "unauthorized")
+        self.assertEqual(len(answers), 1, answers)
+        self.assertFalse(self._messages())
+
+    def test_tolerance_is_configurable(self):
+        self.market.inbound_tolerance = 900
+        body = envelope("order.created", order_data())
+        headers = standard_headers(body, when=datetime.now(timezone.utc) - timedelta(minutes=10))
+        self.assertEqual(self._post(self.market.code, body, headers).status_code, 202)
+
+    def test_replayed_message_answers_200_and_has_one_effect(self):
+        body = envelope("order.created", order_data(external_id="MK-REPLAY"))
+        headers = standard_headers(body)
+        first = self._post(self.market.code, body, headers)
+        again = self._post(self.market.code, body, headers)
+        self.assertEqual((first.status_code, again.status_code), (202, 200))
+        self.assertEqual(again.json()["status"], "duplicate")
+        message = self._messages(msg_id=headers["webhook-id"])
+        self.assertEqual(len(message), 1)
+        jobs = self.env["queue.job"].search(
+            [("model_name", "=", message._name), ("method_name", "=", "process")]
+        )
+        self.assertEqual(len(jobs.filtered(lambda j: j.records == message)), 1)
+        message.process()
+        message.process()
+        orders = self.env["sale.order"].search([("client_order_ref", "=", "MK-REPLAY")])
+        self.assertEqual(len(orders), 1)
+
+    def test_generic_hmac_header_scheme(self):
+        body = envelope("shipment.status", {"picking_id": "P-1", "status": "IN_TRANSIT"}, id="m-1")
+        digest = hmac.new(HMAC_SECRET.encode(), body, hashlib.sha512).digest()
+        headers = {"content-type": "application/json", "X-Shop-Hmac": base64.b64encode(digest)}
+        self.assertEqual(self._post(self.wms.code, body, headers).status_code, 202)
+        self.assertTrue(self._messages(self.wms, "m-1"), "the envelope's id is the message id")
+        # hex SHA-256 with a prefix, as GitHub sends it
+        self.wms.write(
+            {
+                "inbound_hmac_algorithm": "sha256",
+                "inbound_hmac_encoding": "hex",
+                "inbound_hmac_prefix": "sha256=",
+            }
+        )
+        body = body.replace(b"m-1", b"m-2")
+        hexdigest = hmac.new(HMAC_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        headers = {"content-type": "application/json", "X-Shop-Hmac": "sha256=" + hexdigest}
+        self.assertEqual(self._post(self.wms.code, body, headers).status_code, 202)
+        tampered = body.replace(b"IN_TRANSIT", b"DELIVERED")
+        self.assertRefused(self._post(self.wms.code, tampered, headers), 401, "unauthorized")
+        headers["X-Shop-Hmac"] = "sha256=zz"
+        self.assertRefused(self._post(self.wms.code, body, headers), 401, "unauthorized")
+
+    def test_api_key_scheme_and_redacted_headers(self):
+        body = envelope("shipment.status", {"picking_id": "P-1", "status": "OUT"})
+        headers = {
+            "content-type": "application/json",
+            "X-Api-Key": API_KEY,
+            "webhook-id": "carrier-1",
+            "Authorization": "Bearer other-secret",
+        }
+        self.assertEqual(self._post(self.carrier.code, body, headers).status_code, 202)
+        message = self._messages(self.carrier, "carrier-1")
+        self.assertEqual(message.headers["X-Api-Key"], "***")
+        self.assertEqual(message.headers["Authorization"], "***")
+        self.assertNotIn(API_KEY, str(message.headers))
+        headers.update({"X-Api-Key": API_KEY + "x", "webhook-id": "carrier-2"})
+        self.assertRefused(self._post(self.carrier.code, body, headers), 401, "unauthorized")
+        # rotation: a second key is accepted next to the first
+        self._secret(self.carrier, "inbound_api_key_2", "second-key-abcdef")
+        headers["X-Api-Key"] = "second-key-abcdef"
+        self.assertEqual(self._post(self.carrier.code, body, headers).status_code, 202)
+
+
+@tagged("post_install", "-at_install")
+class TestInboundErrors(InboundCase):
+    def test_malformed_json_is_400(self):
+        for body in (b'{"type": "order.created", ', b"\xff\xfe{}", b'{"a": NaN}', b"[" * 5000):
+            with self.subTest(body=body[:20]):
+                headers = {
+                    "content-type": "application/json",
+                    **signing.headers("msg_bad_json", int(time.time()), body, [SECRET]),
+                }
+                response = self._post(self.market.code, body, headers)
+                self.assertRefused(response, 400, "malformed_json")
+        self.assertFalse(self._messages())
+
+    def test_paused_system_is_403(self):
+        self.market.action_pause()
+        response, _msg_id = self._post_signed(envelope("order.created", order_data()))
+        self.assertRefused(response, 403, "system_paused")
+        self.assertFalse(self._messages())
+
+    def test_body_over_the_limit_is_413(self):
+        self.market.inbound_max_bytes = 200
+        body = envelope("order.created", order_data(note="x" * 300))
+        response, _msg_id = self._post_signed(body)
+        self.assertRefused(response, 413, "payload_too_large")
+        # a chunked body announces no length: it cannot be bounded, so it is refused
+        headers = standard_headers(body)
+        response = self._post(self.market.code, iter([body[:50], body[50:]]), headers)
+        self.assertRefused(response, 411, "length_required")
+        self.assertFalse(self._messages())
+
+    def test_wrong_content_type_is_415(self):
+        body = envelope("order.created", order_data())
+        headers = {**standard_headers(body), "content-type": "text/plain"}
+        self.assertRefused(
+            self._post(self.market.code, body, headers), 415, "unsupported_media_type"
+        )
+
+    def test_schema_violations_are_422_with_the_path(self):
+        cases = [
+            (order_data(lines=[{"sku": "WID-1", "quantity": "three"}]), "$.data.lines[0].quantity"),
+            ({"partner": {"name": "X"}, "lines": []}, "$.data"),
+        ]
+        for data, path in cases:
+            with self.subTest(path=path):
+                response, _msg_id = self._post_signed(envelope("order.created", data))
+                body = self.assertRefused(response, 422, "schema_violation")
+                self.assertTrue(body["path"].startswith(path), body)
+        for sent, path in (
+            (b'{"data": {}}', "$"),
+            (b'["not", "an", "object"]', "$"),
+            (envelope("no.such_type", {}), "$.type"),
+            (envelope("order.confirmed", {}), "$.type"),  # no handler for it
+            (envelope("order.created", order_data(), correlation_id="bad id"), "$.correlation_id"),
+        ):
+            with self.subTest(sent=sent[:40]):
+                response, _msg_id = self._post_signed(sent)
+                self.assertEqual(
+                    self.assertRefused(response, 422, "schema_violation")["path"], path
+                )
+        self.assertFalse(self._messages())
+
+    def test_rate_limit_is_429_with_retry_after(self):
+        self.market.write({"inbound_rate_limit": 2, "inbound_rate_window": 60})
+        body = envelope("order.created", order_data())
+        answers = [self._post_signed(body)[0] for _i in range(3)]
+        self.assertEqual([r.status_code for r in answers[:2]], [202, 202])
+        self.assertRefused(answers[2], 429, "rate_limited")
+        self.assertTrue(1 <= int(answers[2].headers["Retry-After"]) <= 60)
+        # another system has its own budget
+        body = envelope("shipment.status", {"picking_id": "P", "status": "S"})
+        headers = {"content-type": "application/json", "X-Api-Key": API_KEY, "webhook-id": "c"}
+        self.assertEqual(self._post(self.carrier.code, body, headers).status_code, 202)
+
+    def test_other_methods_and_odd_requests_get_4xx_not_500(self):
+        response = self.url_open(f"/logistics_sync/webhook/{self.market.code}")
+        self.assertRefused(response, 405, "method_not_allowed")
+        self.assertRefused(
+            self._post("bad%00code", b"{}", {"content-type": "application/json"}),
+            401,
+            "unauthorized",
+        )
+        body = envelope("order.created", order_data())
+        headers = standard_headers(body, msg_id="x" * 300)
+        self.assertRefused(self._post(self.market.code, body, headers), 400, "invalid_message_id")
+
+    def test_misconfigured_system_refuses_with_401_and_tells_the_log(self):
+        self.env["logistics.sync.secret"].search([("system_id", "=", self.market.id)]).unlink()
+        with mute_logger(_LOGGER):
+            response, _msg_id = self._post_signed(envelope("order.created", order_data()))
+        self.assertRefused(response, 401, "unauthorized")
+
+
+@tagged("post_install", "-at_install")
+class TestInboundProcessing(InboundCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        types = cls.env["logistics.sync.event.type"]
+        Flow = cls.env["logistics.sync.flow"]
+        cls.flow_to_market = Flow.create(
+            {
+                "name": "Orders back to the marketplace",
+                "system_id": cls.market.id,
+                "event_type_ids": [(6, 0, types._get("order.confirmed").ids)],
+            }
+        )
+        cls.flow_to_wms = Flow.create(
+            {
+                "name": "Orders to the WMS",
+                "system_id": cls.wms.id,
+                "event_type_ids": [(6, 0, types._get("order.confirmed").ids)],
+            }
+        )
+
+    def _received(self, type_code, data, code=None, **extra):
+        response, msg_id = self._post_signed(envelope(type_code, data, **extra), code=code)
+        self.assertEqual(response.status_code, 202, response.text)
+        return self._messages(msg_id=msg_id)
+
+    def test_order_created_makes_a_confirmed_order_without_echo(self):
+        message = self._received("order.created", order_data(), correlation_id="conv-1")
+        message.process()
+        self.assertEqual(message.state, "done", message.error)
+        order = self.env["sale.order"].browse(message.res_id)
+        self.assertEqual((message.res_model, order.state), ("sale.order", "sale"))
+        self.assertEqual(order.partner_id, self.partner, "the customer is found by email")
+        self.assertEqual(order.order_line.product_id, self.product)
+        self.assertEqual((order.order_line.product_uom_qty, order.order_line.price_unit), (3, 12.5))
+        Xref = self.env["logistics.sync.xref"]
+        self.assertEqual(Xref._resolve(self.market, "sale.order", "MK-1001"), order)
+        event = self._events(order, "order.confirmed")
+        self.assertEqual(event.origin_system_id, self.market)
+        self.assertEqual((event.correlation_id, event.causation_id), ("conv-1", message.message_id))
+        messages = event._route()
+        self.assertEqual(messages.flow_id, self.flow_to_wms, "not sent back to the marketplace")
+
+    def test_unknown_customer_is_created(self):
+        message = self._received("order.created", order_data(email="new@example.com"))
+        message.process()
+        order = self.env["sale.order"].browse(message.res_id)
+        self.assertEqual(order.partner_id.email, "new@example.com")
+        self.assertNotEqual(order.partner_id, self.partner)
+
+    def test_unknown_sku_is_an_error_a_manager_retries(self):
+        message = self._received("order.created", order_data(sku="NEW-SKU"))
+        message.process()
+        self.assertEqual(message.state, "error")
+        self.assertIn("Unknown SKU 'NEW-SKU' at $.data.lines[0]", message.error)
+        self.assertFalse(self.env["sale.order"].search([("client_order_ref", "=", "MK-1001")]))
+        # users see it, only managers retry it
+        self.assertEqual(message.with_user(self.user).state, "error")
+        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_model"):
+            message.with_user(self.user).action_retry()
+        self.env["product.product"].create({"name": "New", "default_code": "NEW-SKU"})
+        with trap_jobs() as trap:
+            message.with_user(self.manager).action_retry()
+        trap.assert_enqueued_job(message.process)
+        self.assertEqual(message.state, "received")
+        # the job as enqueued: it runs with the manager's id but sudo (a Logistics Sync
+        # manager need not be a salesman)
+        trap.perform_enqueued_jobs()
+        self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(message.attempt_count, 2)
+
+    def test_order_cancelled_resolves_by_xref_and_respects_ownership(self):
+        created = self._received("order.created", order_data(external_id="MK-7"))
+        created.process()
+        order = self.env["sale.order"].browse(created.res_id)
+        rule = self.env["logistics.sync.ownership.rule"].create(
+            {
+                "name": "Odoo decides on cancelling confirmed orders",
+                "model_id": self.env["ir.model"]._get_id("sale.order"),
+                "scope": "transition",
+                "status_from": "confirmed",
+                "status_to": "cancelled",
+                "on_violation": "park",
+            }
+        )
+        cancel = {"order_id": "MK-7", "name": "MK-7"}
+        parked = self._received("order.cancelled", cancel)
+        parked.process()
+        self.assertEqual((parked.state, order.state), ("parked", "sale"))
+        self.assertTrue(
+            self.env["logistics.sync.parked.change"].search(
+                [("res_model", "=", "sale.order"), ("res_id", "=", order.id)]
+            )
+        )
+        rule.on_violation = "reject"
+        rejected = self._received("order.cancelled", cancel)
+        rejected.process()
+        self.assertEqual(rejected.state, "error")
+        self.assertIn("system of record", rejected.error)
+        rule.active = False
+        applied = self._received("order.cancelled", cancel)
+        applied.process()
+        self.assertEqual((applied.state, order.state), ("done", "cancel"))
+        event = self._events(order, "order.cancelled")
+        self.assertEqual(event.origin_system_id, self.market)
+
+    def test_unknown_order_is_an_error(self):
+        message = self._received("order.cancelled", {"order_id": "NOPE", "name": "NOPE"})
+        message.process()
+        self.assertEqual(message.state, "error")
+        self.assertIn("'NOPE'", message.error)
+
+    def test_shipment_status_maps_the_code_and_quarantines_an_unknown_one(self):
+        order = self._create_order()
+        order.action_confirm()
+        picking = order.picking_ids
+        self.env["logistics.sync.xref"]._link(self.carrier, picking, "CAR-PICK-1")
+        data = {"picking_id": "CAR-PICK-1", "status": "OUT_FOR_DLV", "reason": "on its way"}
+        body = envelope("shipment.status", data)
+        headers = {"content-type": "application/json", "X-Api-Key": API_KEY, "webhook-id": "s-1"}
+        self.assertEqual(self._post(self.carrier.code, body, headers).status_code, 202)
+        message = self._messages(self.carrier, "s-1")
+        message.process()
+        self.assertEqual(message.state, "error")
+        quarantine = self.env["logistics.sync.code.quarantine"].search(
+            [("system_id", "=", self.carrier.id), ("external_code", "=", "OUT_FOR_DLV")]
+        )
+        self.assertEqual(quarantine.state, "new", "kept although the change was rolled back")
+        self.assertFalse(picking.logistics_sync_status)
+        quarantine.canonical_value = "out_for_delivery"
+        quarantine.with_user(self.manager).action_map()
+        message.with_user(self.manager).action_retry()
+        message.process()
+        self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(picking.logistics_sync_status, "out_for_delivery")
+        self.assertEqual(picking.logistics_sync_status_system_id, self.carrier)
+        self.assertEqual((message.res_model, message.res_id), ("stock.picking", picking.id))
+
+
+@tagged("post_install", "-at_install")
+class TestInboundConcurrentDuplicates(CommittedCase):
+    """20 copies of one message at the same moment, on the real threaded server with real
+    commits (an HttpCase would serialize the requests on its single test cursor)."""
+
+    COPIES = 20
+
+    def setUp(self):
+        super().setUp()
+        server = odoo.service.server.server
+        if server is None or not getattr(server, "httpd", None):
+            self.skipTest("needs the HTTP server (pytest --odoo-http)")
+        self.url = f"http://127.0.0.1:{server.httpd.server_port}/logistics_sync/webhook/"
+        self.code = f"conc_{uuid.uuid4().hex[:8]}"
+        with self._cursor() as env:
+            system = self._remember(
+                env["logistics.sync.system"].create(
+                    {
+                        "name": "Concurrent market",
+                        "code": self.code,
+                        "kind": "marketplace",
+                        "inbound_auth": "standard",
+                    }
+                )
+            )
+            self._remember(
+                env["logistics.sync.secret"].create(
+                    {"system_id": system.id, "name": "inbound_signing", "value": SECRET}
+                )
+            )
+            product = env["product.product"].create(
+                {"name": "Concurrent widget", "default_code": f"SKU-{self.code}"}
+            )
+            self._remember(product.product_tmpl_id)
+            self._remember(product)
+            self.system_id = system.id
+        self.addCleanup(self._forget_messages)
+
+    def _forget_messages(self):
+        with self._cursor() as env:
+            messages = env["logistics.sync.inbound.message"].search(
+                [("system_id", "=", self.system_id)]
+            )
+            jobs = env["queue.job"].search(
+                [("model_name", "=", messages._name), ("method_name", "=", "process")]
+            )
+            # deleted before the system (they are remembered after it)
+            self._remember(messages)
+            self._remember(jobs.filtered(lambda j: j.records & messages))
+
+    def test_twenty_simultaneous_copies_are_stored_once_and_applied_once(self):
+        body = envelope("order.created", order_data("MK-CONC", sku=f"SKU-{self.code}"))
+        headers = standard_headers(body)
+        barrier = threading.Barrier(self.COPIES)
+        statuses = []
+
+        def post():
+            barrier.wait(10)
+            response = requests.post(self.url + self.code, data=body, headers=headers, timeout=60)
+            statuses.append(response.status_code)
+
+        # The server's first request builds Odoo's index of static files, which CPython 3.11
+        # cannot compile in several threads at once (SystemError): warm it up first.
+        requests.get(self.url + self.code, timeout=30)
+        threads = [threading.Thread(target=post) for _i in range(self.COPIES)]
+        # Typically a few copies race on the first one's uncommitted row: their insert fails
+        # to serialize and Odoo retries the request (logged at INFO), which then answers 200;
+        # the others arrive after the commit and find the row at once.
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+        self.assertEqual(len(statuses), self.COPIES)
+        self.assertEqual(sorted(statuses), [200] * (self.COPIES - 1) + [202], statuses)
+        with self._cursor() as env:
+            Message = env["logistics.sync.inbound.message"]
+            message = Message.search([("system_id", "=", self.system_id)])
+            self.assertEqual(len(message), 1)
+            jobs = env["queue.job"].search(
+                [("model_name", "=", Message._name), ("method_name", "=", "process")]
+            )
+            self.assertEqual(len(jobs.filtered(lambda j: j.records == message)), 1)
+            # the one job, run twice: one order (then rolled back, nothing to clean)
+            message.process()
+            message.process()
+            orders = env["sale.order"].search([("client_order_ref", "=", "MK-CONC")])
+            self.assertEqual(len(orders), 1)
+            self.assertEqual(message.state, "done")
+            env.cr.rollback()
+
+
+class TestInboundHelpers(TransactionCase):
+    """The ORM-free checks."""
+
+    def test_fixed_window_limiter(self):
+        limiter = inbound.FixedWindowLimiter()
+        self.assertEqual([limiter.hit("k", 2, 60, now=120.0) for _i in range(2)], [0, 0])
+        self.assertEqual(limiter.hit("k", 2, 60, now=150.0), 30)
+        self.assertEqual(limiter.hit("other", 2, 60, now=150.0), 0)
+        self.assertEqual(limiter.hit("k", 2, 60, now=180.0), 0, "a new window")
+        self.assertEqual(limiter.hit("k", 0, 60), 0, "0 means no limit")
+
+    def test_redaction(self):
+        headers = inbound.redact_headers(
+            {"X-Partner-Token": "t", "Cookie": "c", "X-Key": "k", "Webhook-Id": "m"}, ["x-key"]
+        )
+        self.assertEqual(
+            headers, {"X-Partner-Token": "***", "Cookie": "***", "X-Key": "***", "Webhook-Id": "m"}
+        )
