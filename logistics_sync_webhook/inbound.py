@@ -127,7 +127,32 @@ def parse_envelope(body):
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise InboundError(400, "malformed_json", f"The body is not valid JSON: {reason}")
     check_schema(ENVELOPE_SCHEMA, envelope, "$")
+    _check_text(envelope, "$")
     return envelope
+
+
+# JSON may escape characters PostgreSQL text cannot hold (NUL) or UTF-8 cannot encode (lone
+# surrogates): refused here with their path rather than failing later in the database.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_text(node, path):
+    stack = [(node, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((key, where))
+                stack.append((item, f"{where}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(value))
+        elif isinstance(value, str) and _UNSTORABLE_RE.search(value):
+            raise InboundError(
+                422,
+                "schema_violation",
+                f"Invalid text at {where}: NUL characters and lone surrogates are not accepted.",
+                path=where,
+            )
 
 
 def check_schema(schema_text, value, prefix):

@@ -269,6 +269,34 @@ class TestInboundErrors(InboundCase):
         headers = standard_headers(body, msg_id="x" * 300)
         self.assertRefused(self._post(self.market.code, body, headers), 400, "invalid_message_id")
 
+    def test_odd_bodies_never_get_a_500(self):
+        cases = [
+            (b" ", 400),
+            (b"null", 422),
+            (b"1" * 5000, 400),  # more digits than Python converts
+            (b'{"type": "order.created", "data": ' + b"[" * 900 + b"]" * 900 + b"}", 422),
+            (envelope("order.created", order_data(), id="\u0000"), 422),  # a NUL id
+        ]
+        for body, status in cases:
+            with self.subTest(body=body[:30]):
+                headers = {
+                    "content-type": "application/json; charset=utf-8",
+                    **signing.headers(f"msg_odd_{status}", int(time.time()), body, [SECRET]),
+                }
+                response = self._post(self.market.code, body, headers)
+                self.assertEqual(response.status_code, status, response.text)
+        # text PostgreSQL cannot store is refused at once, with its path
+        data = order_data()
+        data["partner"]["name"] = "Jane\u0000"
+        response, _msg_id = self._post_signed(envelope("order.created", data))
+        self.assertEqual(
+            self.assertRefused(response, 422, "schema_violation")["path"], "$.data.partner.name"
+        )
+        data["partner"]["name"] = "Jane\ud800"
+        response, _msg_id = self._post_signed(envelope("order.created", data))
+        self.assertRefused(response, 422, "schema_violation")
+        self.assertFalse(self._messages())
+
     def test_misconfigured_system_refuses_with_401_and_tells_the_log(self):
         self.env["logistics.sync.secret"].search([("system_id", "=", self.market.id)]).unlink()
         with mute_logger(_LOGGER):
