@@ -5,3 +5,4 @@ from . import test_keys_replay
 from . import test_amqp
 from . import test_delivery_rules
 from . import test_inbound
+from . import test_delivery_unit
