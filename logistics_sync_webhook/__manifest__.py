@@ -17,6 +17,7 @@
         "views/logistics_sync_flow_views.xml",
         "views/logistics_sync_message_views.xml",
         "data/queue_job_inbound_data.xml",
+        "data/ir_cron_inbound_data.xml",
         "data/logistics_sync_event_type_data.xml",
         "views/logistics_sync_inbound_message_views.xml",
         "views/logistics_sync_system_views.xml",

@@ -1,6 +1,6 @@
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import psycopg2
 
@@ -24,6 +24,10 @@ _RETRYABLE = (
     psycopg2.errors.DeadlockDetected,
     psycopg2.errors.LockNotAvailable,
 )
+
+#: Days an applied message is kept (system parameter
+#: ``logistics_sync_webhook.inbound_retention_days``).
+RETENTION_DAYS = 90
 
 # Canonical order status, for ownership rules on status transitions.
 _ORDER_STATUS = {"draft": "draft", "sent": "draft", "sale": "confirmed", "cancel": "cancelled"}
@@ -302,6 +306,26 @@ class LogisticsSyncInboundMessage(models.Model):
             "res_id": self.res_id,
             "view_mode": "form",
         }
+
+    @api.model
+    def _cron_purge(self, batch=10000):
+        """Delete applied messages older than the retention period (system parameter
+        ``logistics_sync_webhook.inbound_retention_days``, 90 by default, 0 keeps them).
+        Messages in error, parked or waiting are kept whatever their age. A sender's retry
+        of a purged id would be accepted again: keep them longer than partners retry."""
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("logistics_sync_webhook.inbound_retention_days", RETENTION_DAYS)
+        )
+        if days <= 0:
+            return 0
+        cutoff = fields.Datetime.now() - timedelta(days=days)
+        old = self.sudo().search(
+            [("state", "=", "done"), ("create_date", "<", cutoff)], limit=batch, order="id"
+        )
+        old.unlink()
+        return len(old)
 
     # ------------------------------------------------------------------ handler helpers
 

@@ -443,6 +443,29 @@ class TestInboundProcessing(InboundCase):
         self.assertEqual(picking.logistics_sync_status_system_id, self.carrier)
         self.assertEqual((message.res_model, message.res_id), ("stock.picking", picking.id))
 
+    def test_applied_messages_are_purged_after_the_retention_period(self):
+        messages = self.Inbound
+        for _i in range(3):
+            messages |= self._received("shipment.status", {"picking_id": "P", "status": "S"})
+        messages.write({"state": "done"})
+        messages[1].state = "error"
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_sync_inbound_message SET create_date = %s WHERE id IN %s",
+            (datetime.now() - timedelta(days=91), tuple(messages[:2].ids)),
+        )
+        self.Inbound.invalidate_model()
+        self.assertEqual(self.Inbound._cron_purge(), 1)
+        self.assertEqual(messages.exists(), messages[1:], "errors and recent ones are kept")
+        self.env["ir.config_parameter"].set_param(
+            "logistics_sync_webhook.inbound_retention_days", "0"
+        )
+        self.env.cr.execute(
+            "UPDATE logistics_sync_inbound_message SET create_date = %s WHERE id IN %s",
+            (datetime.now() - timedelta(days=900), tuple(messages[1:].ids)),
+        )
+        self.assertEqual(self.Inbound._cron_purge(), 0, "0 keeps them")
+
 
 @tagged("post_install", "-at_install")
 class TestInboundConcurrentDuplicates(CommittedCase):
