@@ -2,7 +2,7 @@ import json
 
 from jsonschema.exceptions import SchemaError
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from .. import payload as payload_tools
@@ -63,13 +63,33 @@ class LogisticsSyncEventType(models.Model):
     @api.model
     def _get(self, code, version=None):
         """Return the active type ``code`` (the latest version unless ``version`` is given)."""
+        type_id = self._get_id(code, version or 0)
+        if not type_id:
+            raise ValidationError(_("Unknown event type '%s'.", code))
+        return self.sudo().browse(type_id)
+
+    @api.model
+    @tools.ormcache("code", "version")
+    def _get_id(self, code, version):
+        # every emitted event and every inbound message looks its type up: cached, and the
+        # cache is cleared whenever the catalog changes
         domain = [("code", "=", code)]
         if version:
             domain.append(("version", "=", version))
-        event_type = self.sudo().search(domain, order="version desc", limit=1)
-        if not event_type:
-            raise ValidationError(_("Unknown event type '%s'.", code))
-        return event_type
+        return self.sudo().search(domain, order="version desc", limit=1).id
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     def _validate(self, payload):
         """Raise ``ValidationError`` naming the failing JSON path if ``payload`` is invalid."""

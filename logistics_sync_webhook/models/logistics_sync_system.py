@@ -1,6 +1,6 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from .. import inbound, signing
@@ -116,8 +116,15 @@ class LogisticsSyncSystem(models.Model):
             )
 
     def _inbound_credentials(self, name):
-        """Plaintexts of the credentials ``name`` and ``name_*`` (rotation), server side."""
+        """Plaintexts of the credentials ``name`` and ``name_*`` (rotation), server side.
+
+        Cached in the process (every inbound request needs them); any change to a
+        credential clears the cache."""
         self.ensure_one()
+        return list(self._inbound_credentials_cached(name))
+
+    @tools.ormcache("self.id", "name")
+    def _inbound_credentials_cached(self, name):
         secrets = (
             self.env["logistics.sync.secret"]
             .sudo()
@@ -130,7 +137,7 @@ class LogisticsSyncSystem(models.Model):
                 ]
             )
         )
-        return [value for value in (s._get_plaintext() for s in secrets) if value]
+        return tuple(value for value in (s._get_plaintext() for s in secrets) if value)
 
     def _inbound_authenticate(self, headers, body):
         """Check a request against this system's scheme; return the message id it names

@@ -1,0 +1,242 @@
+"""Inbound webhook acceptance against a trivial JSON route of the same Odoo server.
+
+Starts one Odoo server (threaded, job runner off so processing does not compete with
+acceptance) on a benchmark database, then, in interleaved rounds from the same client
+threads: GET /web/health (Odoo's trivial JSON route) and POST signed webhooks
+(Standard Webhooks, signed by the ``standardwebhooks`` library as a partner would, each a
+new ``order.created`` message) to /logistics_sync/webhook/<code>. Then 1,000 copies of one
+message are posted concurrently and the stored message is processed twice, as a duplicated
+job would be.
+
+    ./dev bench inbound_webhooks [--requests 1000] [--threads 4] [--rounds 2]
+
+Prints requests per second and p50/p99 latency for both, the ratio webhook/trivial
+(target >= 0.6), and what the 1,000 duplicates produced (must be one stored message, one
+order).
+"""
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timezone
+
+import requests
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def runner_off_config(path):
+    """A copy of the configuration with the job runner off (channels root:0)."""
+    with open(path) as source:
+        lines = [
+            "channels = root:0" if line.startswith("channels") else line
+            for line in source.read().splitlines()
+        ]
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as copy:
+        copy.write("\n".join(lines) + "\n")
+    return copy.name
+
+
+def hammer(make_request, count, threads):
+    """Send ``count`` requests from ``threads`` sessions; return (seconds, latencies, codes)."""
+    latencies, codes, lock = [], Counter(), threading.Lock()
+    per_thread = count // threads
+
+    def worker(index):
+        session = requests.Session()
+        local_lat, local_codes = [], Counter()
+        for number in range(per_thread):
+            start = time.perf_counter()
+            status = make_request(session, index * per_thread + number)
+            local_lat.append(time.perf_counter() - start)
+            local_codes[status] += 1
+        with lock:
+            latencies.extend(local_lat)
+            codes.update(local_codes)
+
+    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    start = time.perf_counter()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return time.perf_counter() - start, latencies, codes
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--requests", type=int, default=1000, help="per side and round")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--duplicates", type=int, default=1000)
+    parser.add_argument("--server-log", default="/tmp/logistics_sync_bench_inbound.log")
+    args = parser.parse_args()
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    from standardwebhooks.webhooks import Webhook
+
+    from odoo.addons.logistics_sync_webhook import signing
+
+    registry = Registry(args.database)
+    run = uuid.uuid4().hex[:6]
+    secret = signing.generate_hmac_secret()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+        system = env["logistics.sync.system"].create(
+            {
+                "name": f"Bench marketplace {run}",
+                "code": f"bench_in_{run}",
+                "kind": "marketplace",
+                "inbound_auth": "standard",
+            }
+        )
+        env["logistics.sync.secret"].create(
+            {"system_id": system.id, "name": "inbound_signing", "value": secret}
+        )
+        env["product.product"].create(
+            {"name": "Bench SKU", "default_code": f"BENCH-{run}", "type": "consu"}
+        )
+        code = system.code
+        cr.commit()
+
+    partner = Webhook(secret)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    hook_url = f"{base}/logistics_sync/webhook/{code}"
+
+    def signed(msg_id, external_id):
+        body = json.dumps(
+            {
+                "type": "order.created",
+                "data": {
+                    "external_id": external_id,
+                    "partner": {"name": "Bench buyer", "email": f"buyer-{run}@example.com"},
+                    "lines": [{"sku": f"BENCH-{run}", "quantity": 1}],
+                },
+            }
+        )
+        now = datetime.now(timezone.utc)
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": partner.sign(msg_id, now, body),
+        }
+        return body.encode(), headers
+
+    def trivial(session, _number):
+        return session.get(f"{base}/web/health", timeout=30).status_code
+
+    def webhook(session, number):
+        body, headers = signed(f"msg_{run}_{number}_{uuid.uuid4().hex[:6]}", f"EXT-{run}-{number}")
+        return session.post(hook_url, data=body, headers=headers, timeout=30).status_code
+
+    config = runner_off_config(args.config)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "-c",
+            config,
+            "-d",
+            args.database,
+            f"--http-port={port}",
+            f"--db-filter=^{args.database}$",
+            "--log-level=warn",
+            f"--logfile={args.server_log}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    results = {"trivial": [0.0, [], Counter()], "webhook": [0.0, [], Counter()]}
+    try:
+        for _attempt in range(120):
+            try:
+                requests.get(f"{base}/web/health", timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.5)
+        hammer(trivial, 40, 4)  # warm-up, both routes, not counted
+        hammer(webhook, 40, 4)
+        for round_index in range(args.rounds):
+            sides = ["trivial", "webhook"] if round_index % 2 == 0 else ["webhook", "trivial"]
+            for side in sides:
+                function = trivial if side == "trivial" else webhook
+                seconds, latencies, codes = hammer(function, args.requests, args.threads)
+                results[side][0] += seconds
+                results[side][1].extend(latencies)
+                results[side][2].update(codes)
+        body, headers = signed(f"msg_{run}_duplicate", f"EXT-{run}-duplicate")
+
+        def duplicate(session, _number):
+            return session.post(hook_url, data=body, headers=headers, timeout=30).status_code
+
+        _seconds, _latencies, duplicate_codes = hammer(duplicate, args.duplicates, 8)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        stored = env["logistics.sync.inbound.message"].search(
+            [("system_id.code", "=", code), ("message_id", "=", f"msg_{run}_duplicate")]
+        )
+        stored.process()
+        stored.process()  # a duplicated job changes nothing
+        orders = env["logistics.sync.xref"].search_count(
+            [
+                ("system_id.code", "=", code),
+                ("res_model", "=", "sale.order"),
+                ("external_id", "=", f"EXT-{run}-duplicate"),
+            ]
+        )
+        state = stored.state
+        cr.commit()
+
+    print(
+        f"client threads: {args.threads}, rounds: {args.rounds}, requests per side: "
+        f"{args.requests * args.rounds}"
+    )
+    for side in ("trivial", "webhook"):
+        seconds, latencies, codes = results[side]
+        rate = len(latencies) / seconds
+        results[side].append(rate)
+        print(
+            f"{side:8}: {rate:6.0f} req/s, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+            f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, statuses {dict(codes)}"
+        )
+    print(
+        f"ratio webhook/trivial: {results['webhook'][3] / results['trivial'][3]:.3f} "
+        f"(target >= 0.6)"
+    )
+    print(
+        f"{args.duplicates} copies of one message: statuses {dict(duplicate_codes)}, "
+        f"stored {len(stored)}, state {state}, orders linked {orders} (must be 1 and 1)"
+    )
+    return 0 if len(stored) == 1 and orders == 1 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
