@@ -5,3 +5,8 @@ from . import logistics_sync_message_attempt
 from . import logistics_sync_system
 from . import logistics_sync_inbound_message
 from . import stock_picking
+from . import logistics_sync_api_key
+from . import logistics_sync_api_call
+from . import logistics_sync_api_idempotency
+from . import logistics_sync_api_shipment_request
+from . import logistics_sync_api

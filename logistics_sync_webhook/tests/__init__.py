@@ -6,3 +6,4 @@ from . import test_amqp
 from . import test_delivery_rules
 from . import test_inbound
 from . import test_delivery_unit
+from . import test_api
