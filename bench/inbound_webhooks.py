@@ -17,8 +17,6 @@ order).
 
 import argparse
 import json
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,16 +26,11 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import requests
+from benchlib import odoo_server
 
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def runner_off_config(path):
@@ -121,9 +114,6 @@ def main():
         cr.commit()
 
     partner = Webhook(secret)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    hook_url = f"{base}/logistics_sync/webhook/{code}"
 
     def signed(msg_id, external_id):
         body = json.dumps(
@@ -152,32 +142,9 @@ def main():
         body, headers = signed(f"msg_{run}_{number}_{uuid.uuid4().hex[:6]}", f"EXT-{run}-{number}")
         return session.post(hook_url, data=body, headers=headers, timeout=30).status_code
 
-    config = runner_off_config(args.config)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "odoo",
-            "-c",
-            config,
-            "-d",
-            args.database,
-            f"--http-port={port}",
-            f"--db-filter=^{args.database}$",
-            "--log-level=warn",
-            f"--logfile={args.server_log}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     results = {"trivial": [0.0, [], Counter()], "webhook": [0.0, [], Counter()]}
-    try:
-        for _attempt in range(120):
-            try:
-                requests.get(f"{base}/web/health", timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.5)
+    with odoo_server(runner_off_config(args.config), args.database, args.server_log) as base:
+        hook_url = f"{base}/logistics_sync/webhook/{code}"
         hammer(trivial, 40, 4)  # warm-up, both routes, not counted
         hammer(webhook, 40, 4)
         for round_index in range(args.rounds):
@@ -194,9 +161,6 @@ def main():
             return session.post(hook_url, data=body, headers=headers, timeout=30).status_code
 
         _seconds, _latencies, duplicate_codes = hammer(duplicate, args.duplicates, 8)
-    finally:
-        server.terminate()
-        server.wait(30)
 
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})

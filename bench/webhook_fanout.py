@@ -12,24 +12,17 @@ receiver never got (must be 0) and how many ids it saw more than once.
 """
 
 import argparse
-import socket
-import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
 
 import requests
+from benchlib import odoo_server
 
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def setup(env, receiver_url, run):
@@ -83,31 +76,7 @@ def main():
         warmup_id, partner_ids, flow_id = partners.ids[0], partners.ids[1:], flow.id
         cr.commit()
 
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "odoo",
-            "-c",
-            args.config,
-            "-d",
-            args.database,
-            f"--http-port={port}",
-            f"--db-filter=^{args.database}$",
-            "--log-level=warn",
-            f"--logfile={args.server_log}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _attempt in range(120):
-            try:
-                requests.get(f"http://127.0.0.1:{port}/web/login", timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.5)
+    with odoo_server(args.config, args.database, args.server_log):
         # Warm-up: the clock starts once the runner has delivered one message end to end, so
         # the server's start-up is not counted against it.
         with registry.cursor() as cr:
@@ -134,9 +103,6 @@ def main():
         while len(receiver.received()) < args.events + warmed and time.monotonic() < deadline:
             time.sleep(0.05)
         odoo_seconds = time.perf_counter() - start
-    finally:
-        server.terminate()
-        server.wait(30)
 
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})

@@ -1,3 +1,4 @@
+from . import logistics_sync_cache_mixin
 from . import logistics_sync_system
 from . import logistics_sync_secret
 from . import logistics_sync_record

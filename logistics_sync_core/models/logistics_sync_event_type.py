@@ -13,6 +13,7 @@ class LogisticsSyncEventType(models.Model):
 
     _name = "logistics.sync.event.type"
     _description = "Logistics Sync Event Type"
+    _inherit = ["logistics.sync.cache.mixin"]
     _order = "code, version desc"
 
     name = fields.Char(required=True, translate=True)
@@ -77,19 +78,6 @@ class LogisticsSyncEventType(models.Model):
         if version:
             domain.append(("version", "=", version))
         return self.sudo().search(domain, order="version desc", limit=1).id
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     def _validate(self, payload):
         """Raise ``ValidationError`` naming the failing JSON path if ``payload`` is invalid."""

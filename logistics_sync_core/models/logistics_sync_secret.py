@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from .. import crypto
 
@@ -13,6 +13,8 @@ class LogisticsSyncSecret(models.Model):
 
     _name = "logistics.sync.secret"
     _description = "Logistics Sync Secret"
+    # addons cache decrypted credentials (inbound verification): a change clears them
+    _inherit = ["logistics.sync.cache.mixin"]
     _order = "system_id, name"
 
     system_id = fields.Many2one(
@@ -52,19 +54,6 @@ class LogisticsSyncSecret(models.Model):
     def _compute_is_set(self):
         for secret, stored in zip(self, self.sudo(), strict=True):
             secret.is_set = bool(stored.ciphertext)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # addons may cache decrypted credentials
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     def _get_plaintext(self):
         """Return the decrypted secret (server side only; never send it to a client)."""
