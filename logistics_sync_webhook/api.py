@@ -35,6 +35,9 @@ KEY_PREFIX = "lsk_"
 _KEY_RE = re.compile(r"lsk_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{20,100}")
 IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,200}")
 
+#: Largest quantity or unit price accepted (the database stores amounts as numeric).
+MAX_AMOUNT = 1e12
+
 DEFAULT_EVENT_LIMIT = 50
 MAX_EVENT_LIMIT = 200
 
@@ -78,6 +81,16 @@ def not_found(what="resource"):
 
 def invalid(message, path=None):
     return InboundError(422, "invalid_request", message, path=path)
+
+
+_QUERY_TEXT_RE = re.compile(r"[^\x00\ud800-\udfff]{1,200}")
+
+
+def check_query_text(value, name):
+    """422 for a query parameter the database cannot search for (NUL, lone surrogates,
+    longer than 200 characters)."""
+    if value and not _QUERY_TEXT_RE.fullmatch(value):
+        raise invalid(f"{name} must be 1-200 characters without NUL.", path=name)
 
 
 def request_hash(method, route, body):

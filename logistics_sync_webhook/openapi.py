@@ -45,9 +45,18 @@ _ORDER_LINE_IN = {
     "required": ["sku", "quantity"],
     "properties": {
         "sku": {"type": "string", "description": "Product internal reference."},
-        "quantity": {"type": "number", "exclusiveMinimum": 0},
+        "quantity": {
+            "type": "number",
+            "minimum": 0,
+            "exclusiveMinimum": True,
+            "maximum": api_tools.MAX_AMOUNT,
+        },
         "uom": {"type": "string", "description": "The system's unit code (code map)."},
-        "price_unit": {"type": "number"},
+        "price_unit": {
+            "type": "number",
+            "minimum": -api_tools.MAX_AMOUNT,
+            "maximum": api_tools.MAX_AMOUNT,
+        },
     },
 }
 
@@ -322,14 +331,14 @@ def _document():
                             "in": "query",
                             "required": True,
                             "description": "Product internal reference.",
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                         },
                         {
                             "name": "warehouse",
                             "in": "query",
                             "required": False,
                             "description": "Warehouse short code; all when absent.",
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                         },
                     ],
                 )

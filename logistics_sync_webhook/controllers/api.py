@@ -136,6 +136,11 @@ class PartnerApiController(http.Controller):
             status, body, headers = exc.status, exc.body(), exc.headers
         except _RETRYABLE:
             raise
+        except psycopg2.DataError as exc:
+            # a value the database refuses (out of range...): the caller's, not a server fault
+            _logger.info("Partner API %s %s refused by the database: %s", method, route, exc)
+            status = 422
+            body = {"error": "invalid_request", "message": "A value cannot be stored."}
         except Exception:  # noqa: BLE001 - a partner gets JSON, never an HTML error page
             _logger.exception("Partner API %s %s failed", method, route)
             status = 500

@@ -196,6 +196,13 @@ class LogisticsSyncApi(models.AbstractModel):
             raise api_tools.invalid(
                 "external_id must be 1-200 printable characters.", path="$.external_id"
             )
+        for index, line in enumerate(data["lines"]):
+            for name in ("quantity", "price_unit"):
+                if abs(line.get(name) or 0) > api_tools.MAX_AMOUNT:
+                    raise api_tools.invalid(
+                        f"{name} must not exceed {api_tools.MAX_AMOUNT:g}.",
+                        path=f"$.lines[{index}].{name}",
+                    )
         existing = self.env["logistics.sync.xref"]._resolve(
             system, "sale.order", data["external_id"]
         )
@@ -234,6 +241,8 @@ class LogisticsSyncApi(models.AbstractModel):
         product ``sku`` (internal reference) per warehouse of the system's company."""
         if not sku:
             raise api_tools.invalid("The query parameter sku is required.", path="sku")
+        api_tools.check_query_text(sku, "sku")
+        api_tools.check_query_text(warehouse_code, "warehouse")
         company = self.env.company
         product = self.env["product.product"].search(
             [("default_code", "=", sku), ("company_id", "in", [False, company.id])], limit=1
