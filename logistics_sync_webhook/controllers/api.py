@@ -97,6 +97,12 @@ class PartnerApiController(http.Controller):
             lambda api, key: api._api_events(key, args.get("cursor"), args.get("limit")),
         )
 
+    @http.route(f"{BASE}/<path:rest>", **_ROUTE)
+    def unknown(self, rest, **_params):
+        """Any other path under the API: a JSON 404, not Odoo's HTML page."""
+        error = api_tools.not_found("route")
+        return request.make_json_response(error.body(), status=error.status)
+
     # ------------------------------------------------------------ plumbing
 
     def _body(self):

@@ -8,7 +8,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import BaseCase, Form, HttpCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
@@ -101,6 +101,19 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
         self.assertEqual(key.state, "active")
         key.action_revoke()
         self.assertEqual(key.state, "revoked")
+
+    def test_key_form_for_managers_and_call_log_hidden_from_users(self):
+        with Form(self.Key.with_user(self.manager)) as form:
+            form.name = "From the form"
+            form.system_id = self.carrier
+            form.scope_ids.add(self.Scope.search([("code", "=", "stock:read")]))
+        self.assertEqual(form.record.scope_ids.mapped("code"), ["stock:read"])
+        with self.assertRaises(AccessError):
+            self.env["logistics.sync.api.call"].with_user(self.user).search([])
+
+    def test_unknown_api_path_is_a_json_404(self):
+        self.assertError(self._call("GET", "/nothing/here", self.market_secret), 404, "not_found")
+        self.assertError(self._call("GET", "/orders/a/b", self.market_secret), 404, "not_found")
 
     @mute_logger("odoo.addons.logistics_sync_webhook.controllers.api")
     def test_unknown_expired_revoked_keys_get_the_same_401(self):
@@ -482,3 +495,37 @@ def _check_openapi_structure(case, document):
                 if parameter["in"] == "path":
                     case.assertTrue(parameter["required"])
                     case.assertIn("{" + parameter["name"] + "}", path)
+
+
+class TestApiHelpers(BaseCase):
+    def test_keys_are_random_and_hashed(self):
+        key, prefix, digest = api_tools.generate_key()
+        other = api_tools.generate_key()[0]
+        self.assertNotEqual(key, other)
+        self.assertTrue(key.startswith(prefix + "_"))
+        self.assertEqual(digest, api_tools.hash_key(key))
+        self.assertNotIn(key[len(prefix) :], digest)
+        self.assertEqual(api_tools.bearer_key(f"Bearer {key}"), key)
+        self.assertEqual(api_tools.bearer_key(f"bearer   {key} "), key)
+        for header in (None, "", key, f"Basic {key}", "Bearer short", f"Bearer {key}\x00"):
+            with self.assertRaises(inbound.InboundError) as caught:
+                api_tools.bearer_key(header)
+            self.assertEqual(caught.exception.status, 401)
+
+    def test_cursor_round_trip_and_forgeries(self):
+        self.assertEqual(api_tools.decode_cursor(api_tools.encode_cursor(42)), 42)
+        self.assertEqual(api_tools.decode_cursor(None), 0)
+        for forged in ("42", "!!", "ZXYxOi0x", "ZXYyOjQy", "ZXYxOjk5OTk5OTk5OTk5OTk5OTk5OTk5"):
+            with self.assertRaises(inbound.InboundError) as caught:
+                api_tools.decode_cursor(forged)
+            self.assertEqual(caught.exception.status, 422, forged)
+
+    def test_request_hash_ignores_json_layout_only(self):
+        first = api_tools.request_hash("POST", "/orders", b'{"a": 1, "b": [1, 2]}')
+        self.assertEqual(first, api_tools.request_hash("POST", "/orders", b'{"b":[1,2],"a":1}'))
+        self.assertNotEqual(
+            first, api_tools.request_hash("POST", "/orders", b'{"a": 2, "b": [1, 2]}')
+        )
+        self.assertNotEqual(
+            first, api_tools.request_hash("POST", "/other", b'{"a": 1, "b": [1, 2]}')
+        )
