@@ -92,6 +92,9 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
     def test_only_managers_manage_keys(self):
         with self.assertRaises(AccessError):
             self.Key.with_user(self.user).search([])
+        with self.assertRaises(AccessError):
+            self.market_key.with_user(self.user).action_generate()
+        self.assertEqual(self.market_key.sudo().key_hash, api_tools.hash_key(self.market_secret))
         key = self.Key.with_user(self.manager).create(
             {"name": "By a manager", "system_id": self.wms.id}
         )
