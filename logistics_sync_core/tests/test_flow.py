@@ -39,6 +39,17 @@ class TestFlowRouting(LogisticsSyncCase):
             }
         )
 
+    def _route_recording_sends(self, events):
+        """Route ``events``; return the messages and each batch handed to the transport."""
+        sent = []
+        Message = type(self.env["logistics.sync.message"])
+        # a transport addon provides _send_<transport>; this one only records its calls
+        with mock.patch.object(
+            Message, "_send_record", lambda messages: sent.append(messages), create=True
+        ):
+            messages = events._route()
+        return messages, sent
+
     def _route(self, order):
         events = self._events(order) | self._events(order.picking_ids)
         return events._route()
@@ -95,13 +106,9 @@ class TestFlowRouting(LogisticsSyncCase):
     def test_realtime_messages_go_to_their_transport_sender(self):
         order = self._create_order()
         order.action_confirm()
-        sent = []
-        Message = type(self.env["logistics.sync.message"])
-        # a transport addon provides _send_<transport>; this one only records its calls
-        with mock.patch.object(
-            Message, "_send_record", lambda messages: sent.append(messages), create=True
-        ):
-            messages = self._route(order)
+        messages, sent = self._route_recording_sends(
+            self._events(order) | self._events(order.picking_ids)
+        )
         self.assertEqual(len(sent), 1)
         self.assertEqual(sent[0], messages.filtered(lambda m: m.flow_id.mode == "realtime"))
         self.assertNotIn(self.flow_market, sent[0].flow_id, "batch messages wait for the schedule")
@@ -113,12 +120,7 @@ class TestFlowRouting(LogisticsSyncCase):
         )
         order = self._create_order()
         order.action_confirm()
-        sent = []
-        Message = type(self.env["logistics.sync.message"])
-        with mock.patch.object(
-            Message, "_send_record", lambda messages: sent.append(messages), create=True
-        ):
-            messages = (event | self._events(order))._route()
+        messages, sent = self._route_recording_sends(event | self._events(order))
         reference = messages.filtered(lambda m: m.event_id == event)
         self.assertTrue(reference.batched)
         self.assertEqual(reference.flow_id, self.flow_wms)

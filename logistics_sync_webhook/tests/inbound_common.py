@@ -41,7 +41,19 @@ def standard_headers(body, secret=SECRET, msg_id=None, when=None):
     }
 
 
-class InboundCase(HttpCase, LogisticsSyncCase):
+class JsonErrorAssertions:
+    """The error contract the inbound webhooks and the partner API share."""
+
+    def assertRefused(self, response, status, code):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertEqual(response.headers["Content-Type"], "application/json; charset=utf-8")
+        body = response.json()
+        self.assertEqual(body["error"], code, body)
+        self.assertTrue(body["message"])
+        return body
+
+
+class InboundCase(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
     """Systems set up for each inbound scheme; requests go through the real HTTP server."""
 
     @classmethod
@@ -89,11 +101,3 @@ class InboundCase(HttpCase, LogisticsSyncCase):
         if msg_id:
             domain.append(("message_id", "=", msg_id))
         return self.Inbound.search(domain)
-
-    def assertRefused(self, response, status, code):
-        self.assertEqual(response.status_code, status, response.text)
-        self.assertEqual(response.headers["Content-Type"], "application/json; charset=utf-8")
-        body = response.json()
-        self.assertEqual(body["error"], code, body)
-        self.assertTrue(body["message"])
-        return body

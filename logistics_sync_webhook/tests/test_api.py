@@ -16,14 +16,14 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import api as api_tools
 from .. import inbound, openapi
-from .inbound_common import order_data
+from .inbound_common import JsonErrorAssertions, order_data
 
 BASE = "/logistics_sync/api/v1"
 ALL_SCOPES = [code for code, _label in api_tools.SCOPES]
 
 
 @tagged("post_install", "-at_install")
-class TestPartnerApi(HttpCase, LogisticsSyncCase):
+class TestPartnerApi(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -63,14 +63,6 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
         if method == "GET":
             return self.url_open(BASE + path, headers=headers)
         return self.url_open(BASE + path, data=data, headers=headers)
-
-    def assertError(self, response, status, code):
-        self.assertEqual(response.status_code, status, response.text)
-        self.assertEqual(response.headers["Content-Type"], "application/json; charset=utf-8")
-        body = response.json()
-        self.assertEqual(body["error"], code, body)
-        self.assertTrue(body["message"])
-        return body
 
     def _create(self, data=None, secret=None, idem=None):
         headers = {"Idempotency-Key": idem} if idem else None
@@ -115,8 +107,8 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
             self.env["logistics.sync.api.call"].with_user(self.user).search([])
 
     def test_unknown_api_path_is_a_json_404(self):
-        self.assertError(self._call("GET", "/nothing/here", self.market_secret), 404, "not_found")
-        self.assertError(self._call("GET", "/orders/a/b", self.market_secret), 404, "not_found")
+        self.assertRefused(self._call("GET", "/nothing/here", self.market_secret), 404, "not_found")
+        self.assertRefused(self._call("GET", "/orders/a/b", self.market_secret), 404, "not_found")
 
     @mute_logger("odoo.addons.logistics_sync_webhook.controllers.api")
     def test_unknown_expired_revoked_keys_get_the_same_401(self):
@@ -128,20 +120,20 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
         bodies = []
         for secret in (None, "lsk_unknown0_" + "x" * 43, expired_secret, revoked_secret, "junk"):
             response = self._call("GET", "/orders/whatever", secret)
-            bodies.append(self.assertError(response, 401, "unauthorized"))
+            bodies.append(self.assertRefused(response, 401, "unauthorized"))
             self.assertIn("Bearer", response.headers["WWW-Authenticate"])
         self.assertEqual(len({json.dumps(b) for b in bodies}), 1, "one answer for every cause")
 
     def test_missing_scope_is_403(self):
         response = self._create(secret=self.read_secret)
-        self.assertError(response, 403, "insufficient_scope")
+        self.assertRefused(response, 403, "insufficient_scope")
         self.assertFalse(
             self.env["logistics.sync.xref"]._resolve(self.market, "sale.order", "MK-1001")
         )
 
     def test_wrong_method_is_405(self):
         response = self._call("GET", "/orders", self.market_secret)
-        self.assertError(response, 405, "method_not_allowed")
+        self.assertRefused(response, 405, "method_not_allowed")
         self.assertEqual(response.headers["Allow"], "POST")
 
     def test_rate_limit_per_key_429_with_retry_after(self):
@@ -149,7 +141,7 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
         for _i in range(2):
             self.assertEqual(self._call("GET", "/events", self.market_secret).status_code, 200)
         response = self._call("GET", "/events", self.market_secret)
-        self.assertError(response, 429, "rate_limited")
+        self.assertRefused(response, 429, "rate_limited")
         self.assertGreaterEqual(int(response.headers["Retry-After"]), 1)
         # another key of another system is not affected
         self.assertEqual(self._call("GET", "/events", self.wms_secret).status_code, 200)
@@ -191,7 +183,7 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
         self.assertEqual(replay.json(), first.json())
         self.assertEqual(replay.headers.get("Idempotent-Replayed"), "true")
         other = self._create(order_data(external_id="MK-2002"), idem="idem-1")
-        self.assertError(other, 422, "idempotency_key_reused")
+        self.assertRefused(other, 422, "idempotency_key_reused")
         Xref = self.env["logistics.sync.xref"]
         self.assertFalse(Xref._resolve(self.market, "sale.order", "MK-2002"))
         self.assertEqual(
@@ -207,7 +199,7 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
 
     def test_refused_order_leaves_nothing_and_frees_the_idempotency_key(self):
         bad = self._create(order_data(sku="NOPE"), idem="idem-bad")
-        body = self.assertError(bad, 422, "unprocessable")
+        body = self.assertRefused(bad, 422, "unprocessable")
         self.assertIn("NOPE", body["message"])
         self.assertFalse(
             self.env["res.partner"].search(
@@ -215,9 +207,9 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
             )
         )
         missing = self._create({"external_id": "X"}, idem="idem-bad")
-        self.assertEqual(self.assertError(missing, 422, "schema_violation")["path"][:1], "$")
+        self.assertEqual(self.assertRefused(missing, 422, "schema_violation")["path"][:1], "$")
         malformed = self._create(b"{not json", idem="idem-bad")
-        self.assertError(malformed, 400, "malformed_json")
+        self.assertRefused(malformed, 400, "malformed_json")
         good = self._create(idem="idem-bad")
         self.assertEqual(good.status_code, 201, good.text)
 
@@ -225,11 +217,11 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
         created = self._create().json()
         for reference in ("MK-1001", created["id"]):
             response = self._call("GET", f"/orders/{reference}", self.wms_secret)
-            self.assertError(response, 404, "not_found")
+            self.assertRefused(response, 404, "not_found")
         # an order of no system at all: not visible by its canonical id either
         order = self._create_order()
         canonical = self.env["logistics.sync.record"]._canonical_id(order)
-        self.assertError(
+        self.assertRefused(
             self._call("GET", f"/orders/{canonical}", self.market_secret), 404, "not_found"
         )
 
@@ -252,14 +244,16 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
                 }
             ],
         )
-        self.assertError(self._call("GET", "/stock?sku=NOPE", self.market_secret), 404, "not_found")
-        self.assertError(
+        self.assertRefused(
+            self._call("GET", "/stock?sku=NOPE", self.market_secret), 404, "not_found"
+        )
+        self.assertRefused(
             self._call("GET", "/stock?sku=WID-1&warehouse=ZZZ", self.market_secret),
             404,
             "not_found",
         )
-        self.assertError(self._call("GET", "/stock", self.market_secret), 422, "invalid_request")
-        self.assertError(
+        self.assertRefused(self._call("GET", "/stock", self.market_secret), 422, "invalid_request")
+        self.assertRefused(
             self._call("GET", "/stock?sku=WID-1", self.read_secret), 403, "insufficient_scope"
         )
 
@@ -316,12 +310,12 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
         again = self._call("GET", f"/shipments/{canonical}", self.market_secret).json()
         self.assertEqual(again["booking_requests"], [{"id": request.uid, "status": "requested"}])
         # another system sees neither the transfer nor can it request a booking for it
-        self.assertError(
+        self.assertRefused(
             self._call("GET", f"/shipments/{canonical}", self.wms_secret), 404, "not_found"
         )
         refused = self._call("POST", "/shipments", self.wms_secret, {"picking_id": canonical})
-        self.assertError(refused, 404, "not_found")
-        self.assertError(
+        self.assertRefused(refused, 404, "not_found")
+        self.assertRefused(
             self._call("POST", "/shipments", self.market_secret, {}), 422, "schema_violation"
         )
 
@@ -363,10 +357,10 @@ class TestPartnerApi(HttpCase, LogisticsSyncCase):
         self.assertEqual((empty["data"], empty["next_cursor"]), ([], second["next_cursor"]))
         # events routed to another system are not in the market's feed
         self.assertEqual(self._call("GET", "/events", self.market_secret).json()["data"], [])
-        self.assertError(
+        self.assertRefused(
             self._call("GET", "/events?cursor=garbage!", self.wms_secret), 422, "invalid_request"
         )
-        self.assertError(
+        self.assertRefused(
             self._call("GET", "/events?limit=0", self.wms_secret), 422, "invalid_request"
         )
 
