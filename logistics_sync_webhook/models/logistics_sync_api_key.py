@@ -1,8 +1,13 @@
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import api as api_tools
 from .. import inbound
+
+# another call of the same key holds or has just changed its row
+_CONCURRENT_UPDATE = (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure)
 
 
 class LogisticsSyncApiScope(models.Model):
@@ -156,12 +161,25 @@ class LogisticsSyncApiKey(models.Model):
             )
 
     def _touch(self):
-        # one write per minute at most: a busy key must not rewrite its row on every call
+        """Record the use, once a minute at most: a busy key must not rewrite its row on every
+        call. Concurrent calls of one key neither wait for nor fail on each other: a call that
+        finds the row locked, or already updated by a call that committed meanwhile, leaves
+        the update to that call."""
         now = fields.Datetime.now()
         for key in self:
-            if not key.last_used_at or (now - key.last_used_at).total_seconds() > 60:
-                self.env.cr.execute(
-                    "UPDATE logistics_sync_api_key SET last_used_at = %s WHERE id = %s",
-                    (now, key.id),
-                )
+            if key.last_used_at and (now - key.last_used_at).total_seconds() <= 60:
+                continue
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    self.env.cr.execute(
+                        """
+                        UPDATE logistics_sync_api_key SET last_used_at = %s
+                         WHERE id = (SELECT id FROM logistics_sync_api_key
+                                      WHERE id = %s FOR NO KEY UPDATE NOWAIT)
+                        """,
+                        (now, key.id),
+                        log_exceptions=False,
+                    )
+            except _CONCURRENT_UPDATE:
+                continue
         self.invalidate_recordset(["last_used_at"])

@@ -1,17 +1,21 @@
 import json
+import threading
+import uuid
 from datetime import timedelta
 
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate as validate_openapi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+import odoo
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import BaseCase, Form, HttpCase, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
+from odoo.addons.logistics_sync_core.tests.common import CommittedCase, LogisticsSyncCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import api as api_tools
@@ -526,3 +530,102 @@ class TestApiHelpers(BaseCase):
         self.assertNotEqual(
             first, api_tools.request_hash("POST", "/other", b'{"a": 1, "b": [1, 2]}')
         )
+
+
+@tagged("post_install", "-at_install")
+class TestApiConcurrentIdempotency(CommittedCase):
+    """Copies of one POST /orders with one Idempotency-Key at the same moment, on the real
+    threaded server with real commits: one order, every copy gets the first answer."""
+
+    COPIES = 8
+
+    def setUp(self):
+        super().setUp()
+        server = odoo.service.server.server
+        if server is None or not getattr(server, "httpd", None):
+            self.skipTest("needs the HTTP server (pytest --odoo-http)")
+        self.url = f"http://127.0.0.1:{server.httpd.server_port}{BASE}/orders"
+        self.code = f"idem_{uuid.uuid4().hex[:8]}"
+        with self._cursor() as env:
+            system = self._remember(
+                env["logistics.sync.system"].create(
+                    {
+                        "name": "Concurrent API market",
+                        "code": self.code,
+                        "kind": "marketplace",
+                        "inbound_confirm_orders": False,
+                    }
+                )
+            )
+            key = env["logistics.sync.api.key"].create(
+                {
+                    "name": "Concurrent key",
+                    "system_id": system.id,
+                    "scope_ids": [(6, 0, env["logistics.sync.api.scope"].search([]).ids)],
+                }
+            )
+            self.secret = key.action_generate()["params"]["message"].rsplit(" ", 1)[-1]
+            product = env["product.product"].create(
+                {"name": "Concurrent widget", "default_code": f"SKU-{self.code}"}
+            )
+            self._remember(product.product_tmpl_id)
+            self._remember(product)
+            self._remember(
+                env["res.partner"].create({"name": "Jane", "email": f"{self.code}@example.com"})
+            )
+            self.system_id = system.id
+        self.addCleanup(self._forget_orders)
+
+    def _forget_orders(self):
+        """Before the committed rows above: what the calls created, through the ORM."""
+        with self._cursor() as env:
+            orders = env["sale.order"].search([("client_order_ref", "=", self.code)])
+            env["logistics.sync.record"].search(
+                [("res_model", "=", "sale.order"), ("res_id", "in", orders.ids)]
+            ).unlink()
+            env["logistics.sync.api.call"].search([("system_id", "=", self.system_id)]).unlink()
+            orders.unlink()  # its cross-references go with the system
+
+    def test_simultaneous_copies_make_one_order_and_get_the_same_answer(self):
+        data = order_data(
+            external_id=self.code,
+            sku=f"SKU-{self.code}",
+            email=f"{self.code}@example.com",
+            client_order_ref=self.code,
+        )
+        headers = {
+            "Authorization": f"Bearer {self.secret}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": f"idem-{self.code}",
+        }
+        barrier = threading.Barrier(self.COPIES)
+        answers = []
+
+        def post():
+            barrier.wait(10)
+            response = requests.post(self.url, json=data, headers=headers, timeout=60)
+            answers.append(response)
+
+        # the server's first request builds Odoo's index of static files (see the inbound
+        # concurrency test): warm it up
+        requests.get(self.url, timeout=30)
+        threads = [threading.Thread(target=post) for _i in range(self.COPIES)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+        self.assertEqual(len(answers), self.COPIES)
+        self.assertEqual([a.status_code for a in answers], [201] * self.COPIES)
+        replayed = [a.headers.get("Idempotent-Replayed") for a in answers]
+        self.assertEqual(sorted(replayed, key=str), [None] + ["true"] * (self.COPIES - 1))
+        self.assertEqual(len({json.dumps(a.json(), sort_keys=True) for a in answers}), 1)
+        with self._cursor() as env:
+            orders = env["sale.order"].search([("client_order_ref", "=", self.code)])
+            self.assertEqual(len(orders), 1)
+            self.assertEqual(answers[0].json()["name"], orders.name)
+            idempotency = env["logistics.sync.api.idempotency"].search(
+                [("key_id.system_id", "=", self.system_id)]
+            )
+            self.assertEqual((len(idempotency), idempotency.status), (1, 201))
+            # the copies did not fight over the key's row (the run fails on a logged error)
+            self.assertTrue(idempotency.key_id.last_used_at)
