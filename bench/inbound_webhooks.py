@@ -6,7 +6,8 @@ threads: GET /web/health (Odoo's trivial JSON route) and POST signed webhooks
 (Standard Webhooks, signed by the ``standardwebhooks`` library as a partner would, each a
 new ``order.created`` message) to /logistics_sync/webhook/<code>. Then 1,000 copies of one
 message are posted concurrently and the stored message is processed twice, as a duplicated
-job would be.
+job would be. Accepting a message creates no job of its own: the system's one drain job
+(pending, since the runner is off) will apply them all.
 
     ./dev bench inbound_webhooks [--requests 1000] [--threads 4] [--rounds 2]
 
@@ -177,6 +178,16 @@ def main():
             ]
         )
         state = stored.state
+        # the runner is off: every accepted message waits for the one drain job of the system
+        drain_jobs = env["queue.job"].search_count(
+            [
+                ("identity_key", "=", f"logistics_sync_inbound_drain_{stored.system_id.id}"),
+                ("state", "=", "pending"),
+            ]
+        )
+        waiting = env["logistics.sync.inbound.message"].search_count(
+            [("system_id.code", "=", code), ("state", "=", "received")]
+        )
         cr.commit()
 
     print(
@@ -199,6 +210,7 @@ def main():
         f"{args.duplicates} copies of one message: statuses {dict(duplicate_codes)}, "
         f"stored {len(stored)}, state {state}, orders linked {orders} (must be 1 and 1)"
     )
+    print(f"messages waiting: {waiting}, drain jobs pending for them: {drain_jobs}")
     return 0 if len(stored) == 1 and orders == 1 else 1
 
 

@@ -25,6 +25,9 @@ _RETRYABLE = (
     psycopg2.errors.LockNotAvailable,
 )
 
+#: Messages one drain job applies before it hands the rest to the next job.
+DRAIN_BATCH = 200
+
 #: Days an applied message is kept (system parameter
 #: ``logistics_sync_webhook.inbound_retention_days``).
 RETENTION_DAYS = 90
@@ -37,7 +40,9 @@ class LogisticsSyncInboundMessage(models.Model):
     """One webhook received from an external system, stored exactly as it arrived.
 
     Stored (UNIQUE per system and message id) before the partner gets its answer, then applied
-    by a queue_job job through the handler registered for (system kind, event type). A failure
+    through the handler registered for (system kind, event type) by the system's drain job:
+    one queue_job job per system applies what waits, in arrival order, so accepting a message
+    costs no job of its own (the request only looks for a drain job still pending). A failure
     leaves the message in the *error* state with the reason, for a manager to retry; nothing
     accepted is lost.
 
@@ -160,9 +165,8 @@ class LogisticsSyncInboundMessage(models.Model):
         )
         row = self.env.cr.fetchone()
         if row:
-            message = self.browse(row[0])
-            message._enqueue()
-            return message, True
+            system._inbound_enqueue_drain()
+            return self.browse(row[0]), True
         existing = self.search(
             [("system_id", "=", system.id), ("message_id", "=", message_id)], limit=1
         )
@@ -189,13 +193,64 @@ class LogisticsSyncInboundMessage(models.Model):
             )
         return event_type
 
-    def _enqueue(self):
-        for message in self:
-            message.with_delay(
-                channel="root.logistics_sync.inbound",
-                description=f"Inbound {message.type_code} {message.message_id} "
-                f"from {message.system_id.code}",
-            ).process()
+    @api.model
+    def _drain(self, system, batch=DRAIN_BATCH):
+        """Apply up to ``batch`` received messages of ``system``, oldest first; leave a new
+        drain job for the rest. Messages a concurrent drain holds are skipped, not waited for.
+        """
+        self.flush_model(["system_id", "state"])
+        self.env.cr.execute(
+            """
+            SELECT id FROM logistics_sync_inbound_message
+             WHERE system_id = %s AND state = 'received'
+             ORDER BY id
+             LIMIT %s
+               FOR NO KEY UPDATE SKIP LOCKED
+            """,
+            (system.id, batch),
+        )
+        messages = self.browse(row[0] for row in self.env.cr.fetchall())
+        result = messages._process()
+        if len(messages) == batch or self._waiting_beyond(system, messages):
+            system._inbound_enqueue_drain()
+        return result or "Nothing to apply."
+
+    @api.model
+    def _waiting_beyond(self, system, taken):
+        """Whether other messages of ``system`` wait, as committed now, that no other drain
+        holds.
+
+        A request that stored a message while this job was starting found the job still
+        pending and left no new one, yet this job's snapshot may predate that request's
+        commit: a fresh cursor sees it.
+        """
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """
+                SELECT 1 FROM logistics_sync_inbound_message
+                 WHERE system_id = %s AND state = 'received' AND NOT id = ANY(%s)
+                 LIMIT 1
+                   FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                (system.id, taken.ids),
+            )
+            return bool(cr.fetchone())
+
+    @api.model
+    def _cron_drain(self):
+        """Start a drain job for every system whose messages wait for more than a minute
+        (a worker stopped mid-job, a job that gave up on database errors); a drain job
+        already pending is not duplicated."""
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT system_id FROM logistics_sync_inbound_message
+             WHERE state = 'received'
+               AND create_date < now() at time zone 'UTC' - interval '1 minute'
+            """
+        )
+        systems = self.env["logistics.sync.system"].browse(r[0] for r in self.env.cr.fetchall())
+        systems._inbound_enqueue_drain()
+        return len(systems)
 
     # ------------------------------------------------------------------ processing
 
@@ -216,8 +271,8 @@ class LogisticsSyncInboundMessage(models.Model):
         return handlers.get((kind, type_code)) or handlers.get(("*", type_code))
 
     def process(self):
-        """Apply the messages (job entry point). A message already applied or parked is left
-        alone, so running the job twice has no second effect."""
+        """Apply the messages now. A message already applied or parked is left alone, so
+        running it twice has no second effect."""
         return self._process()
 
     def _process(self):
@@ -295,7 +350,7 @@ class LogisticsSyncInboundMessage(models.Model):
         self.check_access("write")
         retry = self.sudo().filtered(lambda m: m.state in ("error", "received"))
         retry.write({"state": "received", "error": False})
-        retry._enqueue()
+        retry.system_id._inbound_enqueue_drain()
         return True
 
     def action_open_record(self):

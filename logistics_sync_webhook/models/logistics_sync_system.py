@@ -200,3 +200,19 @@ class LogisticsSyncSystem(models.Model):
                 f"{self.inbound_rate_window} s. Retry after {wait} s.",
                 headers={"Retry-After": str(wait)},
             )
+
+    def _inbound_enqueue_drain(self):
+        """Make sure a drain job will apply the received messages of these systems: one is
+        created unless one is still pending (queue_job identity key), which will find them."""
+        for system in self:
+            system.with_delay(
+                channel="root.logistics_sync.inbound",
+                identity_key=f"logistics_sync_inbound_drain_{system.id}",
+                description=f"Apply inbound messages from {system.code}",
+            ).inbound_drain()
+
+    def inbound_drain(self):
+        """Apply the messages received from this system, oldest first (job entry point)."""
+        self.ensure_one()
+        self.check_access("write")
+        return self.env["logistics.sync.inbound.message"]._drain(self)

@@ -1,6 +1,7 @@
 import base64
 import hashlib
 import hmac
+import json
 import threading
 import time
 import uuid
@@ -46,7 +47,11 @@ class TestInboundVerification(InboundCase):
         self.assertEqual(message.headers["Webhook-Id"], msg_id)
         trap.assert_jobs_count(1)
         trap.assert_enqueued_job(
-            message.process, properties={"channel": "root.logistics_sync.inbound"}
+            self.market.inbound_drain,
+            properties={
+                "channel": "root.logistics_sync.inbound",
+                "identity_key": f"logistics_sync_inbound_drain_{self.market.id}",
+            },
         )
 
     def test_svix_signature_is_accepted(self):
@@ -131,12 +136,10 @@ class TestInboundVerification(InboundCase):
         self.assertEqual(again.json()["status"], "duplicate")
         message = self._messages(msg_id=headers["webhook-id"])
         self.assertEqual(len(message), 1)
-        jobs = self.env["queue.job"].search(
-            [("model_name", "=", message._name), ("method_name", "=", "process")]
-        )
-        self.assertEqual(len(jobs.filtered(lambda j: j.records == message)), 1)
-        message.process()
-        message.process()
+        drain = self.env["queue.job"].search([("method_name", "=", "inbound_drain")])
+        self.assertEqual(len(drain), 1)
+        self.market.inbound_drain()
+        self.market.inbound_drain()
         orders = self.env["sale.order"].search([("client_order_ref", "=", "MK-REPLAY")])
         self.assertEqual(len(orders), 1)
 
@@ -368,7 +371,7 @@ class TestInboundProcessing(InboundCase):
         self.env["product.product"].create({"name": "New", "default_code": "NEW-SKU"})
         with trap_jobs() as trap:
             message.with_user(self.manager).action_retry()
-        trap.assert_enqueued_job(message.process)
+        trap.assert_enqueued_job(self.market.inbound_drain)
         self.assertEqual(message.state, "received")
         # the job as enqueued: it runs with the manager's id but sudo (a Logistics Sync
         # manager need not be a salesman)
@@ -443,6 +446,60 @@ class TestInboundProcessing(InboundCase):
         self.assertEqual(picking.logistics_sync_status_system_id, self.carrier)
         self.assertEqual((message.res_model, message.res_id), ("stock.picking", picking.id))
 
+    def _drain_jobs(self, system, state="pending"):
+        return self.env["queue.job"].search(
+            [
+                ("identity_key", "=", f"logistics_sync_inbound_drain_{system.id}"),
+                ("method_name", "=", "inbound_drain"),
+                ("state", "=", state),
+            ]
+        )
+
+    def test_a_burst_leaves_one_drain_job_that_applies_it_in_arrival_order(self):
+        messages = self.Inbound
+        for number in range(3):
+            messages |= self._received("order.created", order_data(f"MK-B{number}"))
+        self.assertEqual(len(self._drain_jobs(self.market)), 1, "one job for the burst")
+        self.assertEqual(len(self._drain_jobs(self.carrier)), 0)
+        self._drain_jobs(self.market).state = "started"  # the job the runner started
+        self.market.inbound_drain()
+        self.assertEqual(set(messages.mapped("state")), {"done"}, messages.mapped("error"))
+        ordered = messages.sorted("id")
+        self.assertEqual(ordered.mapped("res_id"), sorted(ordered.mapped("res_id")))
+        self.assertFalse(self._drain_jobs(self.market), "nothing left, no successor")
+
+    def test_a_drain_hands_what_exceeds_its_batch_to_a_new_job(self):
+        messages = self.Inbound
+        for number in range(3):
+            messages |= self._received(
+                "order.cancelled", {"order_id": f"NOPE-{number}", "name": "NOPE"}
+            )
+        self._drain_jobs(self.market).state = "started"  # the job the runner started
+        self.Inbound._drain(self.market, batch=2)
+        ordered = messages.sorted("id")
+        self.assertEqual(ordered.mapped("state"), ["error", "error", "received"])
+        self.assertEqual(len(self._drain_jobs(self.market)), 1, "a successor for the rest")
+        self._drain_jobs(self.market).state = "started"
+        self.Inbound._drain(self.market, batch=2)
+        self.assertEqual(ordered[2].state, "error")
+        self.assertFalse(self._drain_jobs(self.market), "one message under the batch: done")
+
+    def test_cron_restarts_messages_left_waiting(self):
+        old = self._received("order.cancelled", {"order_id": "NOPE-OLD", "name": "NOPE"})
+        self._drain_jobs(self.market).unlink()  # e.g. the job was deleted by hand
+        self.assertEqual(self.Inbound._cron_drain(), 0, "a message is given a minute")
+        self.env.cr.execute(
+            "UPDATE logistics_sync_inbound_message SET create_date = %s WHERE id = %s",
+            (datetime.now() - timedelta(minutes=2), old.id),
+        )
+        self.assertEqual(self.Inbound._cron_drain(), 1)
+        self.assertEqual(len(self._drain_jobs(self.market)), 1)
+        self.assertEqual(self.Inbound._cron_drain(), 1, "the pending job is not duplicated")
+        self.assertEqual(len(self._drain_jobs(self.market)), 1)
+        self.market.inbound_drain()
+        self.assertEqual(old.state, "error")
+        self.assertEqual(self.Inbound._cron_drain(), 0)
+
     def test_applied_messages_are_purged_after_the_retention_period(self):
         messages = self.Inbound
         for _i in range(3):
@@ -510,12 +567,18 @@ class TestInboundConcurrentDuplicates(CommittedCase):
             messages = env["logistics.sync.inbound.message"].search(
                 [("system_id", "=", self.system_id)]
             )
-            jobs = env["queue.job"].search(
-                [("model_name", "=", messages._name), ("method_name", "=", "process")]
-            )
             # deleted before the system (they are remembered after it)
             self._remember(messages)
-            self._remember(jobs.filtered(lambda j: j.records & messages))
+            self._remember(self._drain_jobs(env))
+
+    def _drain_jobs(self, env):
+        return env["queue.job"].search(
+            [
+                ("model_name", "=", "logistics.sync.system"),
+                ("method_name", "=", "inbound_drain"),
+                ("identity_key", "=", f"logistics_sync_inbound_drain_{self.system_id}"),
+            ]
+        )
 
     def test_twenty_simultaneous_copies_are_stored_once_and_applied_once(self):
         body = envelope("order.created", order_data("MK-CONC", sku=f"SKU-{self.code}"))
@@ -545,17 +608,46 @@ class TestInboundConcurrentDuplicates(CommittedCase):
             Message = env["logistics.sync.inbound.message"]
             message = Message.search([("system_id", "=", self.system_id)])
             self.assertEqual(len(message), 1)
-            jobs = env["queue.job"].search(
-                [("model_name", "=", Message._name), ("method_name", "=", "process")]
-            )
-            self.assertEqual(len(jobs.filtered(lambda j: j.records == message)), 1)
+            self.assertEqual(len(self._drain_jobs(env)), 1)
             # the one job, run twice: one order (then rolled back, nothing to clean)
-            message.process()
-            message.process()
+            system = env["logistics.sync.system"].browse(self.system_id)
+            system.inbound_drain()
+            system.inbound_drain()
             orders = env["sale.order"].search([("client_order_ref", "=", "MK-CONC")])
             self.assertEqual(len(orders), 1)
             self.assertEqual(message.state, "done")
             env.cr.rollback()
+
+    def test_a_message_committed_after_its_drain_began_gets_a_new_drain(self):
+        def receive(env, number):
+            body = envelope("order.cancelled", {"order_id": f"NOPE-{number}", "name": "NOPE"})
+            system = env["logistics.sync.system"].browse(self.system_id)
+            return (
+                env["logistics.sync.inbound.message"]
+                ._receive(system, {}, body, json.loads(body), f"race-{number}")[0]
+                .id
+            )
+
+        with self._cursor() as env:
+            first = receive(env, 1)
+        with self._cursor() as request_env:
+            # a request stores a message and finds the drain job still pending ...
+            second = receive(request_env, 2)
+            self.assertEqual(len(self._drain_jobs(request_env)), 1)
+            with self._cursor() as runner_env:
+                self._drain_jobs(runner_env).state = "started"
+            with self._cursor() as job_env:
+                # ... the job has begun (its snapshot is taken) before the request commits
+                job_env.cr.execute("SELECT 1")
+                request_env.cr.commit()
+                system = job_env["logistics.sync.system"].browse(self.system_id)
+                system.inbound_drain()
+                Message = job_env["logistics.sync.inbound.message"]
+                self.assertEqual(Message.browse(first).state, "error")
+                self.assertFalse(Message.browse(second).exists(), "not in its snapshot")
+                successor = self._drain_jobs(job_env).filtered(lambda j: j.state == "pending")
+                self.assertEqual(len(successor), 1, "the second message is not stranded")
+                job_env.cr.rollback()
 
 
 class TestInboundHelpers(TransactionCase):
