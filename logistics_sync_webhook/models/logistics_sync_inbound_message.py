@@ -13,6 +13,7 @@ from odoo.addons.logistics_sync_core.models.logistics_sync_event import (
     CONTEXT_CORRELATION,
     CONTEXT_ORIGIN,
 )
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import inbound
 
@@ -27,6 +28,9 @@ _RETRYABLE = (
 
 #: Messages one drain job applies before it hands the rest to the next job.
 DRAIN_BATCH = 200
+
+# PostgreSQL advisory lock class of the per-system drain ("LSIN"); the system id is the key.
+_DRAIN_LOCK = 0x4C53494E
 
 #: Days an applied message is kept (system parameter
 #: ``logistics_sync_webhook.inbound_retention_days``).
@@ -196,20 +200,41 @@ class LogisticsSyncInboundMessage(models.Model):
     @api.model
     def _drain(self, system, batch=DRAIN_BATCH):
         """Apply up to ``batch`` received messages of ``system``, oldest first; leave a new
-        drain job for the rest. Messages a concurrent drain holds are skipped, not waited for.
+        drain job for the rest.
+
+        One drain per system at a time, so that messages are applied in the order they
+        arrived (a later status never overtaken by an earlier one): a second drain job asks
+        queue_job to try again shortly, as does one whose snapshot predates another drain's
+        commit (it would see applied messages as waiting).
         """
+        cr = self.env.cr
         self.flush_model(["system_id", "state"])
-        self.env.cr.execute(
-            """
-            SELECT id FROM logistics_sync_inbound_message
-             WHERE system_id = %s AND state = 'received'
-             ORDER BY id
-             LIMIT %s
-               FOR NO KEY UPDATE SKIP LOCKED
-            """,
-            (system.id, batch),
-        )
-        messages = self.browse(row[0] for row in self.env.cr.fetchall())
+        cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (_DRAIN_LOCK, system.id))
+        if not cr.fetchone()[0]:
+            raise RetryableJobError(
+                "another job is applying this system's messages", seconds=1, ignore_retry=True
+            )
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    """
+                    SELECT id FROM logistics_sync_inbound_message
+                     WHERE system_id = %s AND state = 'received'
+                     ORDER BY id
+                     LIMIT %s
+                       FOR NO KEY UPDATE
+                    """,
+                    (system.id, batch),
+                    log_exceptions=False,
+                )
+                ids = [row[0] for row in cr.fetchall()]
+        except psycopg2.errors.SerializationFailure:
+            raise RetryableJobError(
+                "another job applied this system's messages meanwhile",
+                seconds=1,
+                ignore_retry=True,
+            ) from None
+        messages = self.browse(ids)
         result = messages._process()
         if len(messages) == batch or self._waiting_beyond(system, messages):
             system._inbound_enqueue_drain()
@@ -217,8 +242,7 @@ class LogisticsSyncInboundMessage(models.Model):
 
     @api.model
     def _waiting_beyond(self, system, taken):
-        """Whether other messages of ``system`` wait, as committed now, that no other drain
-        holds.
+        """Whether other messages of ``system`` wait, as committed now.
 
         A request that stored a message while this job was starting found the job still
         pending and left no new one, yet this job's snapshot may predate that request's
@@ -230,7 +254,6 @@ class LogisticsSyncInboundMessage(models.Model):
                 SELECT 1 FROM logistics_sync_inbound_message
                  WHERE system_id = %s AND state = 'received' AND NOT id = ANY(%s)
                  LIMIT 1
-                   FOR NO KEY UPDATE SKIP LOCKED
                 """,
                 (system.id, taken.ids),
             )

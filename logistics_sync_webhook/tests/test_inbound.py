@@ -16,6 +16,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.logistics_sync_core.tests.common import CommittedCase
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import inbound, signing
@@ -618,21 +619,49 @@ class TestInboundConcurrentDuplicates(CommittedCase):
             self.assertEqual(message.state, "done")
             env.cr.rollback()
 
-    def test_a_message_committed_after_its_drain_began_gets_a_new_drain(self):
-        def receive(env, number):
-            body = envelope("order.cancelled", {"order_id": f"NOPE-{number}", "name": "NOPE"})
-            system = env["logistics.sync.system"].browse(self.system_id)
-            return (
-                env["logistics.sync.inbound.message"]
-                ._receive(system, {}, body, json.loads(body), f"race-{number}")[0]
-                .id
-            )
+    def _receive(self, env, number):
+        """Store a message that fails quickly when applied (unknown order); return its id."""
+        body = envelope("order.cancelled", {"order_id": f"NOPE-{number}", "name": "NOPE"})
+        system = env["logistics.sync.system"].browse(self.system_id)
+        message, _created = env["logistics.sync.inbound.message"]._receive(
+            system, {}, body, json.loads(body), f"race-{number}"
+        )
+        return message.id
 
+    def test_one_drain_at_a_time_per_system(self):
         with self._cursor() as env:
-            first = receive(env, 1)
+            first = self._receive(env, 1)
+        with self._cursor() as late_env:
+            late_env.cr.execute("SELECT 1")  # a job that began before the other commits
+            with self._cursor() as job_env:
+                job_env["logistics.sync.system"].browse(self.system_id).inbound_drain()
+                with self._cursor() as other_env:
+                    other = other_env["logistics.sync.system"].browse(self.system_id)
+                    with self.assertRaisesRegex(RetryableJobError, "another job is applying"):
+                        other.inbound_drain()
+                    self.assertEqual(
+                        other_env["logistics.sync.inbound.message"].browse(first).state,
+                        "received",
+                        "the second drain applied nothing",
+                    )
+            # the first drain committed: a job whose snapshot predates it must not apply
+            # the message again (it still looks received there)
+            Message = late_env["logistics.sync.inbound.message"]
+            self.assertEqual(Message.browse(first).state, "received")
+            late = late_env["logistics.sync.system"].browse(self.system_id)
+            with self.assertRaisesRegex(RetryableJobError, "applied this system's messages"):
+                late.inbound_drain()
+            late_env.cr.rollback()
+        with self._cursor() as env:
+            message = env["logistics.sync.inbound.message"].browse(first)
+            self.assertEqual((message.state, message.attempt_count), ("error", 1))
+
+    def test_a_message_committed_after_its_drain_began_gets_a_new_drain(self):
+        with self._cursor() as env:
+            first = self._receive(env, 1)
         with self._cursor() as request_env:
             # a request stores a message and finds the drain job still pending ...
-            second = receive(request_env, 2)
+            second = self._receive(request_env, 2)
             self.assertEqual(len(self._drain_jobs(request_env)), 1)
             with self._cursor() as runner_env:
                 self._drain_jobs(runner_env).state = "started"
