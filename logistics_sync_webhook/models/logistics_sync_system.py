@@ -203,11 +203,28 @@ class LogisticsSyncSystem(models.Model):
 
     def _inbound_enqueue_drain(self):
         """Make sure a drain job will apply the received messages of these systems: one is
-        created unless one is still pending (queue_job identity key), which will find them."""
+        created unless one is still pending (queue_job identity key), which will find them.
+
+        The pending job is looked up first with queue_job's own criteria (its partial index
+        on the identity key): under load nearly every request finds one, and building a
+        queue_job Job only to learn that costs more than the rest of the intake."""
+        self.env["queue.job"].flush_model(["identity_key", "state"])
         for system in self:
+            identity_key = f"logistics_sync_inbound_drain_{system.id}"
+            self.env.cr.execute(
+                """
+                SELECT 1 FROM queue_job
+                 WHERE identity_key = %s
+                   AND state IN ('wait_dependencies', 'pending', 'enqueued')
+                 LIMIT 1
+                """,
+                (identity_key,),
+            )
+            if self.env.cr.fetchone():
+                continue
             system.with_delay(
                 channel="root.logistics_sync.inbound",
-                identity_key=f"logistics_sync_inbound_drain_{system.id}",
+                identity_key=identity_key,
                 description=f"Apply inbound messages from {system.code}",
             ).inbound_drain()
 

@@ -361,7 +361,9 @@ class TestInboundProcessing(InboundCase):
 
     def test_unknown_sku_is_an_error_a_manager_retries(self):
         message = self._received("order.created", order_data(sku="NEW-SKU"))
-        message.process()
+        self._drain_jobs(self.market).state = "started"  # the drain that fails it
+        self.market.inbound_drain()
+        self._drain_jobs(self.market, "started").state = "done"
         self.assertEqual(message.state, "error")
         self.assertIn("Unknown SKU 'NEW-SKU' at $.data.lines[0]", message.error)
         self.assertFalse(self.env["sale.order"].search([("client_order_ref", "=", "MK-1001")]))
@@ -372,6 +374,7 @@ class TestInboundProcessing(InboundCase):
         self.env["product.product"].create({"name": "New", "default_code": "NEW-SKU"})
         with trap_jobs() as trap:
             message.with_user(self.manager).action_retry()
+        trap.assert_jobs_count(1)
         trap.assert_enqueued_job(self.market.inbound_drain)
         self.assertEqual(message.state, "received")
         # the job as enqueued: it runs with the manager's id but sudo (a Logistics Sync
@@ -461,6 +464,9 @@ class TestInboundProcessing(InboundCase):
         for number in range(3):
             messages |= self._received("order.created", order_data(f"MK-B{number}"))
         self.assertEqual(len(self._drain_jobs(self.market)), 1, "one job for the burst")
+        with trap_jobs() as trap:
+            messages |= self._received("order.created", order_data("MK-B3"))
+        trap.assert_jobs_count(0)  # not even a job object: the pending one will do
         self.assertEqual(len(self._drain_jobs(self.carrier)), 0)
         self._drain_jobs(self.market).state = "started"  # the job the runner started
         self.market.inbound_drain()
