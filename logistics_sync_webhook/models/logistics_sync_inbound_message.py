@@ -1,5 +1,6 @@
 import json
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 
 import psycopg2
@@ -19,15 +20,19 @@ from .. import inbound
 
 _logger = logging.getLogger(__name__)
 
-# Concurrency errors are not the message's fault: queue_job retries the job.
+# Concurrency errors are not the message's fault: it is tried again shortly.
 _RETRYABLE = (
     psycopg2.errors.SerializationFailure,
     psycopg2.errors.DeadlockDetected,
     psycopg2.errors.LockNotAvailable,
 )
 
-#: Messages one drain job applies before it hands the rest to the next job.
+#: Messages, and seconds, one drain job applies at most before it hands the rest to a new
+#: job (well under Odoo's worker time limits).
 DRAIN_BATCH = 200
+DRAIN_SECONDS = 30
+#: Seconds before a message that met a concurrent change is tried again.
+RETRY_SECONDS = 5
 
 # PostgreSQL advisory lock class of the per-system drain ("LSIN"); the system id is the key.
 _DRAIN_LOCK = 0x4C53494E
@@ -198,14 +203,15 @@ class LogisticsSyncInboundMessage(models.Model):
         return event_type
 
     @api.model
-    def _drain(self, system, batch=DRAIN_BATCH):
-        """Apply up to ``batch`` received messages of ``system``, oldest first; leave a new
-        drain job for the rest.
+    def _drain(self, system, batch=DRAIN_BATCH, seconds=DRAIN_SECONDS):
+        """Apply the received messages of ``system`` in the order they were stored, up to
+        ``batch`` of them or ``seconds`` long; leave a new drain job for the rest.
 
-        One drain per system at a time, so that messages are applied in the order they
-        arrived (a later status never overtaken by an earlier one): a second drain job asks
-        queue_job to try again shortly, as does one whose snapshot predates another drain's
-        commit (it would see applied messages as waiting).
+        One drain per system at a time: a second drain job asks queue_job to try again
+        shortly, as does one whose snapshot predates another drain's commit (it would see
+        applied messages as waiting). A message that meets a concurrent change (serialization
+        failure, deadlock) is put back as it was and the drain stops there: what it applied
+        before commits, and a new drain tries again a few seconds later, in the same order.
         """
         cr = self.env.cr
         self.flush_model(["system_id", "state"])
@@ -234,30 +240,29 @@ class LogisticsSyncInboundMessage(models.Model):
                 seconds=1,
                 ignore_retry=True,
             ) from None
-        messages = self.browse(ids)
-        result = messages._process()
-        if len(messages) == batch or self._waiting_beyond(system, messages):
+        deadline = time.monotonic() + seconds
+        results, more = [], len(ids) == batch
+        for index, message in enumerate(self.browse(ids)):
+            if index and time.monotonic() > deadline:
+                more = True
+                break
+            try:
+                with cr.savepoint():
+                    results.append(message._process_one())
+            except _RETRYABLE as exc:
+                results.append(f"{message.message_id}: concurrent change, again shortly")
+                _logger.info(
+                    "Inbound message %s from %s met a concurrent change (%s); retried shortly",
+                    message.message_id,
+                    system.code,
+                    type(exc).__name__,
+                )
+                system._inbound_enqueue_drain(eta=RETRY_SECONDS)
+                more = False
+                break
+        if more:
             system._inbound_enqueue_drain()
-        return result or "Nothing to apply."
-
-    @api.model
-    def _waiting_beyond(self, system, taken):
-        """Whether other messages of ``system`` wait, as committed now.
-
-        A request that stored a message while this job was starting found the job still
-        pending and left no new one, yet this job's snapshot may predate that request's
-        commit: a fresh cursor sees it.
-        """
-        with self.env.registry.cursor() as cr:
-            cr.execute(
-                """
-                SELECT 1 FROM logistics_sync_inbound_message
-                 WHERE system_id = %s AND state = 'received' AND NOT id = ANY(%s)
-                 LIMIT 1
-                """,
-                (system.id, taken.ids),
-            )
-            return bool(cr.fetchone())
+        return "\n".join(results) or "Nothing to apply."
 
     @api.model
     def _cron_drain(self):
@@ -293,6 +298,7 @@ class LogisticsSyncInboundMessage(models.Model):
         handlers = self._get_inbound_handlers()
         return handlers.get((kind, type_code)) or handlers.get(("*", type_code))
 
+    @api.private
     def process(self):
         """Apply the messages now. A message already applied or parked is left alone, so
         running it twice has no second effect."""
@@ -333,6 +339,15 @@ class LogisticsSyncInboundMessage(models.Model):
                 )
             with self.env.cr.savepoint():
                 record, state = getattr(message, handler)(envelope["data"])
+                self.write(
+                    {
+                        "state": state,
+                        "error": False,
+                        "processed_at": fields.Datetime.now(),
+                        "res_model": record._name if record else False,
+                        "res_id": record.id if record else False,
+                    }
+                )
         except _RETRYABLE:
             raise
         except UnknownCodeError as exc:
@@ -342,15 +357,6 @@ class LogisticsSyncInboundMessage(models.Model):
             return self._fail(exc)
         except Exception as exc:  # noqa: BLE001 - every failure must become a visible error
             return self._fail(exc)
-        self.write(
-            {
-                "state": state,
-                "error": False,
-                "processed_at": fields.Datetime.now(),
-                "res_model": record._name if record else False,
-                "res_id": record.id if record else False,
-            }
-        )
         return f"{self.message_id}: {state}"
 
     def _fail(self, exc):
@@ -548,6 +554,19 @@ class LogisticsSyncInboundMessage(models.Model):
         status = self._inbound_code("status", data["status"])
         picking = self._inbound_resolve("stock.picking", data["picking_id"])
         occurred_at = _parse_datetime(data.get("occurred_at")) or fields.Datetime.now()
+        known = picking.logistics_sync_status_date
+        if known and occurred_at < known:
+            # reports can arrive out of order: an older one must not undo a newer one
+            picking.message_post(
+                body=_(
+                    "%(system)s reports status %(status)s as of %(when)s, older than the "
+                    "status recorded; kept as history only.",
+                    system=self.system_id.name,
+                    status=status,
+                    when=fields.Datetime.to_string(occurred_at),
+                )
+            )
+            return picking, "done"
         values = {
             "logistics_sync_status": status,
             "logistics_sync_status_date": fields.Datetime.to_string(occurred_at),

@@ -201,13 +201,18 @@ class LogisticsSyncSystem(models.Model):
                 headers={"Retry-After": str(wait)},
             )
 
-    def _inbound_enqueue_drain(self):
+    def _inbound_enqueue_drain(self, eta=None):
         """Make sure a drain job will apply the received messages of these systems: one is
         created unless one is still pending (queue_job identity key), which will find them.
 
         The pending job is looked up first with queue_job's own criteria (its partial index
         on the identity key): under load nearly every request finds one, and building a
-        queue_job Job only to learn that costs more than the rest of the intake."""
+        queue_job Job only to learn that costs more than the rest of the intake. The job row
+        is share-locked until this transaction ends, so the job cannot start (and take its
+        snapshot) before the messages stored here are committed; a job that started after
+        this transaction's snapshot makes it fail to serialize, and Odoo retries the request,
+        which then creates a new job.
+        """
         self.env["queue.job"].flush_model(["identity_key", "state"])
         for system in self:
             identity_key = f"logistics_sync_inbound_drain_{system.id}"
@@ -217,19 +222,24 @@ class LogisticsSyncSystem(models.Model):
                  WHERE identity_key = %s
                    AND state IN ('wait_dependencies', 'pending', 'enqueued')
                  LIMIT 1
+                   FOR SHARE
                 """,
                 (identity_key,),
+                log_exceptions=False,
             )
             if self.env.cr.fetchone():
                 continue
             system.with_delay(
                 channel="root.logistics_sync.inbound",
                 identity_key=identity_key,
+                eta=eta,
                 description=f"Apply inbound messages from {system.code}",
             ).inbound_drain()
 
+    @api.private
     def inbound_drain(self):
-        """Apply the messages received from this system, oldest first (job entry point)."""
+        """Apply the messages received from this system in the order they were stored (job
+        entry point; the jobs run with superuser rights, as the requests that store the
+        messages)."""
         self.ensure_one()
-        self.check_access("write")
         return self.env["logistics.sync.inbound.message"]._drain(self)

@@ -7,10 +7,12 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import psycopg2
 import requests
 from svix.webhooks import Webhook as SvixWebhook
 
 import odoo
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
@@ -450,6 +452,35 @@ class TestInboundProcessing(InboundCase):
         self.assertEqual(picking.logistics_sync_status_system_id, self.carrier)
         self.assertEqual((message.res_model, message.res_id), ("stock.picking", picking.id))
 
+    def test_an_older_shipment_status_does_not_undo_a_newer_one(self):
+        order = self._create_order()
+        order.action_confirm()
+        picking = order.picking_ids
+        self.env["logistics.sync.xref"]._link(self.carrier, picking, "CAR-PICK-2")
+        for code, value in (("DLV", "delivered"), ("TRANSIT", "in_transit")):
+            self.env["logistics.sync.code.map"].create(
+                {
+                    "system_id": self.carrier.id,
+                    "domain": "status",
+                    "external_code": code,
+                    "canonical_value": value,
+                }
+            )
+        headers = {"content-type": "application/json", "X-Api-Key": API_KEY}
+        for msg_id, code, when in (
+            ("s-new", "DLV", "2026-03-02T10:00:00Z"),
+            ("s-old", "TRANSIT", "2026-03-01T09:00:00+00:00"),  # sent earlier, arrives later
+        ):
+            data = {"picking_id": "CAR-PICK-2", "status": code, "occurred_at": when}
+            body = envelope("shipment.status", data)
+            response = self._post(self.carrier.code, body, {**headers, "webhook-id": msg_id})
+            self.assertEqual(response.status_code, 202, response.text)
+            self._messages(self.carrier, msg_id).process()
+        self.assertEqual(picking.logistics_sync_status, "delivered")
+        self.assertEqual(str(picking.logistics_sync_status_date), "2026-03-02 10:00:00")
+        self.assertEqual(self._messages(self.carrier, "s-old").state, "done")
+        self.assertIn("older than the status recorded", picking.message_ids[0].body)
+
     def _drain_jobs(self, system, state="pending"):
         return self.env["queue.job"].search(
             [
@@ -490,6 +521,18 @@ class TestInboundProcessing(InboundCase):
         self.Inbound._drain(self.market, batch=2)
         self.assertEqual(ordered[2].state, "error")
         self.assertFalse(self._drain_jobs(self.market), "one message under the batch: done")
+
+    def test_a_drain_hands_over_when_its_time_is_up(self):
+        messages = self.Inbound
+        for number in range(3):
+            messages |= self._received(
+                "order.cancelled", {"order_id": f"NOPE-{number}", "name": "NOPE"}
+            )
+        self._drain_jobs(self.market).state = "started"
+        self.Inbound._drain(self.market, seconds=0)
+        ordered = messages.sorted("id")
+        self.assertEqual(ordered.mapped("state"), ["error", "received", "received"])
+        self.assertEqual(len(self._drain_jobs(self.market)), 1, "a successor for the rest")
 
     def test_cron_restarts_messages_left_waiting(self):
         old = self._received("order.cancelled", {"order_id": "NOPE-OLD", "name": "NOPE"})
@@ -662,27 +705,101 @@ class TestInboundConcurrentDuplicates(CommittedCase):
             message = env["logistics.sync.inbound.message"].browse(first)
             self.assertEqual((message.state, message.attempt_count), ("error", 1))
 
-    def test_a_message_committed_after_its_drain_began_gets_a_new_drain(self):
+    def test_a_request_racing_the_start_of_the_drain_leaves_no_message_behind(self):
         with self._cursor() as env:
-            first = self._receive(env, 1)
+            self._receive(env, 1)
+        # the drain job starts after the request's snapshot: the request fails to serialize
+        # (Odoo retries it) instead of relying on a job that will not see its message
         with self._cursor() as request_env:
-            # a request stores a message and finds the drain job still pending ...
-            second = self._receive(request_env, 2)
-            self.assertEqual(len(self._drain_jobs(request_env)), 1)
+            request_env.cr.execute("SELECT 1")
             with self._cursor() as runner_env:
                 self._drain_jobs(runner_env).state = "started"
-            with self._cursor() as job_env:
-                # ... the job has begun (its snapshot is taken) before the request commits
-                job_env.cr.execute("SELECT 1")
-                request_env.cr.commit()
-                system = job_env["logistics.sync.system"].browse(self.system_id)
-                system.inbound_drain()
-                Message = job_env["logistics.sync.inbound.message"]
-                self.assertEqual(Message.browse(first).state, "error")
-                self.assertFalse(Message.browse(second).exists(), "not in its snapshot")
-                successor = self._drain_jobs(job_env).filtered(lambda j: j.state == "pending")
-                self.assertEqual(len(successor), 1, "the second message is not stranded")
-                job_env.cr.rollback()
+            with self.assertRaises(psycopg2.errors.SerializationFailure):
+                self._receive(request_env, 2)
+            request_env.cr.rollback()
+        with self._cursor() as request_env:  # the retry: the job it found has started
+            second = self._receive(request_env, 2)
+        # a request that found a pending job keeps it from starting until its message is
+        # committed (else the job's snapshot could miss the message)
+        with self._cursor() as request_env:
+            third = self._receive(request_env, 3)
+            with self._cursor() as runner_env:
+                waiting = self._drain_jobs(runner_env).filtered(lambda j: j.state == "pending")
+                self.assertEqual(len(waiting), 1, "the retried request left its own job")
+                runner_env.cr.execute("SET LOCAL lock_timeout = '200ms'")
+                with self.assertRaises(psycopg2.errors.LockNotAvailable):
+                    runner_env.cr.execute(
+                        "UPDATE queue_job SET state = 'started' WHERE id = %s",
+                        (waiting.id,),
+                        log_exceptions=False,
+                    )
+                runner_env.cr.rollback()
+        with self._cursor() as env:
+            self._drain_jobs(env).state = "started"
+            env["logistics.sync.system"].browse(self.system_id).inbound_drain()
+            Message = env["logistics.sync.inbound.message"]
+            self.assertEqual(Message.browse([second, third]).mapped("state"), ["error", "error"])
+
+    def test_a_message_meeting_a_concurrent_change_is_tried_again_in_order(self):
+        with self._cursor() as env:
+            system = env["logistics.sync.system"].browse(self.system_id)
+            warehouse = env["stock.warehouse"].search([], limit=1)
+            picking = env["stock.picking"].create(
+                {
+                    "picking_type_id": warehouse.out_type_id.id,
+                    "location_id": warehouse.lot_stock_id.id,
+                    "location_dest_id": env.ref("stock.stock_location_customers").id,
+                }
+            )
+            env["logistics.sync.xref"]._link(system, picking, "RACE-PICK")
+            env["logistics.sync.code.map"].create(
+                {
+                    "system_id": system.id,
+                    "domain": "status",
+                    "external_code": "TRANSIT",
+                    "canonical_value": "in_transit",
+                }
+            )
+            picking_id = picking.id
+        self.addCleanup(self._forget_picking, picking_id)
+        with self._cursor() as env:
+            before = self._receive(env, 1)  # fails at once (unknown order)
+            body = envelope("shipment.status", {"picking_id": "RACE-PICK", "status": "TRANSIT"})
+            system = env["logistics.sync.system"].browse(self.system_id)
+            message, _created = env["logistics.sync.inbound.message"]._receive(
+                system, {}, body, json.loads(body), "race-status"
+            )
+            conflicting = message.id
+            after = self._receive(env, 3)
+            self._drain_jobs(env).state = "started"
+        ids = (before, conflicting, after)
+        with self._cursor() as job_env:
+            job_env.cr.execute("SELECT 1")  # the job's snapshot
+            with self._cursor() as user_env:  # a user changes the transfer meanwhile
+                user_env["stock.picking"].browse(picking_id).origin = "changed meanwhile"
+            # the ORM logs the write that fails to serialize (as it does for any request)
+            with mute_logger("odoo.sql_db"):
+                job_env["logistics.sync.system"].browse(self.system_id).inbound_drain()
+            Message = job_env["logistics.sync.inbound.message"]
+            self.assertEqual(Message.browse(ids).mapped("state"), ["error", "received", "received"])
+            self.assertEqual(Message.browse(conflicting).attempt_count, 0, "put back as it was")
+            again = self._drain_jobs(job_env).filtered(lambda j: j.state == "pending")
+            self.assertEqual(len(again), 1)
+            self.assertGreater(again.eta, fields.Datetime.now())
+        with self._cursor() as env:  # the next drain, once the change is committed
+            self._drain_jobs(env).state = "started"
+            env["logistics.sync.system"].browse(self.system_id).inbound_drain()
+            Message = env["logistics.sync.inbound.message"]
+            self.assertEqual(Message.browse(ids).mapped("state"), ["error", "done", "error"])
+            picking = env["stock.picking"].browse(picking_id)
+            self.assertEqual(
+                (picking.logistics_sync_status, picking.origin),
+                ("in_transit", "changed meanwhile"),
+            )
+
+    def _forget_picking(self, picking_id):
+        with self._cursor() as env:
+            env["stock.picking"].browse(picking_id).unlink()
 
 
 class TestInboundHelpers(TransactionCase):
