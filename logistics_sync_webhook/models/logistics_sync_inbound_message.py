@@ -260,9 +260,28 @@ class LogisticsSyncInboundMessage(models.Model):
                 system._inbound_enqueue_drain(eta=RETRY_SECONDS)
                 more = False
                 break
-        if more:
+        if more or self._waiting_beyond(system, ids):
             system._inbound_enqueue_drain()
         return "\n".join(results) or "Nothing to apply."
+
+    @api.model
+    def _waiting_beyond(self, system, taken_ids):
+        """Whether other messages of ``system`` wait, as committed now.
+
+        A request that stored a message while this job was starting may have found the job
+        still pending and left no new one, yet this job's snapshot may predate that
+        request's commit: a fresh cursor sees it.
+        """
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """
+                SELECT 1 FROM logistics_sync_inbound_message
+                 WHERE system_id = %s AND state = 'received' AND NOT id = ANY(%s)
+                 LIMIT 1
+                """,
+                (system.id, list(taken_ids)),
+            )
+            return bool(cr.fetchone())
 
     @api.model
     def _cron_drain(self):

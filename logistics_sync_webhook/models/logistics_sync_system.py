@@ -207,11 +207,9 @@ class LogisticsSyncSystem(models.Model):
 
         The pending job is looked up first with queue_job's own criteria (its partial index
         on the identity key): under load nearly every request finds one, and building a
-        queue_job Job only to learn that costs more than the rest of the intake. The job row
-        is share-locked until this transaction ends, so the job cannot start (and take its
-        snapshot) before the messages stored here are committed; a job that started after
-        this transaction's snapshot makes it fail to serialize, and Odoo retries the request,
-        which then creates a new job.
+        queue_job Job only to learn that costs more than the rest of the intake. (The row is
+        not locked: queue_job acquires a job with FOR NO KEY UPDATE SKIP LOCKED, so a lock
+        held by requests would keep the job from ever starting under load.)
         """
         self.env["queue.job"].flush_model(["identity_key", "state"])
         for system in self:
@@ -222,10 +220,8 @@ class LogisticsSyncSystem(models.Model):
                  WHERE identity_key = %s
                    AND state IN ('wait_dependencies', 'pending', 'enqueued')
                  LIMIT 1
-                   FOR SHARE
                 """,
                 (identity_key,),
-                log_exceptions=False,
             )
             if self.env.cr.fetchone():
                 continue

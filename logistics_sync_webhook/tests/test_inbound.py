@@ -7,7 +7,6 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import psycopg2
 import requests
 from svix.webhooks import Webhook as SvixWebhook
 
@@ -705,40 +704,32 @@ class TestInboundConcurrentDuplicates(CommittedCase):
             message = env["logistics.sync.inbound.message"].browse(first)
             self.assertEqual((message.state, message.attempt_count), ("error", 1))
 
-    def test_a_request_racing_the_start_of_the_drain_leaves_no_message_behind(self):
+    def test_a_message_committed_after_its_drain_began_gets_a_new_drain(self):
         with self._cursor() as env:
-            self._receive(env, 1)
-        # the drain job starts after the request's snapshot: the request fails to serialize
-        # (Odoo retries it) instead of relying on a job that will not see its message
+            first = self._receive(env, 1)
         with self._cursor() as request_env:
-            request_env.cr.execute("SELECT 1")
+            # a request stores a message and finds the drain job still pending ...
+            second = self._receive(request_env, 2)
+            self.assertEqual(len(self._drain_jobs(request_env)), 1)
             with self._cursor() as runner_env:
                 self._drain_jobs(runner_env).state = "started"
-            with self.assertRaises(psycopg2.errors.SerializationFailure):
-                self._receive(request_env, 2)
-            request_env.cr.rollback()
-        with self._cursor() as request_env:  # the retry: the job it found has started
-            second = self._receive(request_env, 2)
-        # a request that found a pending job keeps it from starting until its message is
-        # committed (else the job's snapshot could miss the message)
-        with self._cursor() as request_env:
-            third = self._receive(request_env, 3)
-            with self._cursor() as runner_env:
-                waiting = self._drain_jobs(runner_env).filtered(lambda j: j.state == "pending")
-                self.assertEqual(len(waiting), 1, "the retried request left its own job")
-                runner_env.cr.execute("SET LOCAL lock_timeout = '200ms'")
-                with self.assertRaises(psycopg2.errors.LockNotAvailable):
-                    runner_env.cr.execute(
-                        "UPDATE queue_job SET state = 'started' WHERE id = %s",
-                        (waiting.id,),
-                        log_exceptions=False,
-                    )
-                runner_env.cr.rollback()
-        with self._cursor() as env:
+            with self._cursor() as job_env:
+                # ... the job has begun (its snapshot is taken) before the request commits
+                job_env.cr.execute("SELECT 1")
+                request_env.cr.commit()
+                system = job_env["logistics.sync.system"].browse(self.system_id)
+                system.inbound_drain()
+                Message = job_env["logistics.sync.inbound.message"]
+                self.assertEqual(Message.browse(first).state, "error")
+                self.assertFalse(Message.browse(second).exists(), "not in its snapshot")
+                successor = self._drain_jobs(job_env).filtered(lambda j: j.state == "pending")
+                self.assertEqual(len(successor), 1, "the second message is not stranded")
+                job_env.cr.commit()
+        with self._cursor() as env:  # the successor applies it; then nothing is left
             self._drain_jobs(env).state = "started"
             env["logistics.sync.system"].browse(self.system_id).inbound_drain()
-            Message = env["logistics.sync.inbound.message"]
-            self.assertEqual(Message.browse([second, third]).mapped("state"), ["error", "error"])
+            self.assertEqual(env["logistics.sync.inbound.message"].browse(second).state, "error")
+            self.assertFalse(self._drain_jobs(env).filtered(lambda j: j.state == "pending"))
 
     def test_a_message_meeting_a_concurrent_change_is_tried_again_in_order(self):
         with self._cursor() as env:
