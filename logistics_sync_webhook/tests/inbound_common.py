@@ -4,9 +4,10 @@ from datetime import datetime, timezone
 
 from standardwebhooks.webhooks import Webhook
 
+import odoo
 from odoo.tests import HttpCase
 
-from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
+from odoo.addons.logistics_sync_core.tests.common import CommittedCase, LogisticsSyncCase
 
 from .. import inbound, signing
 
@@ -101,3 +102,26 @@ class InboundCase(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
         if msg_id:
             domain.append(("message_id", "=", msg_id))
         return self.Inbound.search(domain)
+
+
+class LiveServerCase(CommittedCase):
+    """Concurrent requests on the real threaded server, with real commits (an HttpCase would
+    serialize them on its single test cursor). ``self.code`` is a fresh system code."""
+
+    CODE_PREFIX = "live"
+
+    def setUp(self):
+        super().setUp()
+        server = odoo.service.server.server
+        if server is None or not getattr(server, "httpd", None):
+            self.skipTest("needs the HTTP server (pytest --odoo-http)")
+        self.base_url = f"http://127.0.0.1:{server.httpd.server_port}"
+        self.code = f"{self.CODE_PREFIX}_{uuid.uuid4().hex[:8]}"
+
+    def _committed_product(self, env):
+        """A product with the internal reference ``SKU-<code>``, deleted after the test."""
+        product = env["product.product"].create(
+            {"name": "Concurrent widget", "default_code": f"SKU-{self.code}"}
+        )
+        self._remember(product.product_tmpl_id)
+        return self._remember(product)

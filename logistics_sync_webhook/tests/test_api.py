@@ -1,6 +1,5 @@
 import json
 import threading
-import uuid
 from datetime import timedelta
 
 import requests
@@ -9,18 +8,17 @@ from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate as validate_openapi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-import odoo
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import BaseCase, Form, HttpCase, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.logistics_sync_core.tests.common import CommittedCase, LogisticsSyncCase
+from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import api as api_tools
 from .. import inbound, openapi
-from .inbound_common import JsonErrorAssertions, order_data
+from .inbound_common import JsonErrorAssertions, LiveServerCase, order_data
 
 BASE = "/logistics_sync/api/v1"
 ALL_SCOPES = [code for code, _label in api_tools.SCOPES]
@@ -533,19 +531,16 @@ class TestApiHelpers(BaseCase):
 
 
 @tagged("post_install", "-at_install")
-class TestApiConcurrentIdempotency(CommittedCase):
+class TestApiConcurrentIdempotency(LiveServerCase):
     """Copies of one POST /orders with one Idempotency-Key at the same moment, on the real
     threaded server with real commits: one order, every copy gets the first answer."""
 
     COPIES = 8
+    CODE_PREFIX = "idem"
 
     def setUp(self):
         super().setUp()
-        server = odoo.service.server.server
-        if server is None or not getattr(server, "httpd", None):
-            self.skipTest("needs the HTTP server (pytest --odoo-http)")
-        self.url = f"http://127.0.0.1:{server.httpd.server_port}{BASE}/orders"
-        self.code = f"idem_{uuid.uuid4().hex[:8]}"
+        self.url = f"{self.base_url}{BASE}/orders"
         with self._cursor() as env:
             system = self._remember(
                 env["logistics.sync.system"].create(
@@ -565,11 +560,7 @@ class TestApiConcurrentIdempotency(CommittedCase):
                 }
             )
             self.secret = key.action_generate()["params"]["message"].rsplit(" ", 1)[-1]
-            product = env["product.product"].create(
-                {"name": "Concurrent widget", "default_code": f"SKU-{self.code}"}
-            )
-            self._remember(product.product_tmpl_id)
-            self._remember(product)
+            self._committed_product(env)
             self._remember(
                 env["res.partner"].create({"name": "Jane", "email": f"{self.code}@example.com"})
             )

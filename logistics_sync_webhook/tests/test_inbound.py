@@ -4,19 +4,16 @@ import hmac
 import json
 import threading
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import requests
 from svix.webhooks import Webhook as SvixWebhook
 
-import odoo
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.logistics_sync_core.tests.common import CommittedCase
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -26,6 +23,7 @@ from .inbound_common import (
     HMAC_SECRET,
     SECRET,
     InboundCase,
+    LiveServerCase,
     envelope,
     order_data,
     standard_headers,
@@ -574,19 +572,16 @@ class TestInboundProcessing(InboundCase):
 
 
 @tagged("post_install", "-at_install")
-class TestInboundConcurrentDuplicates(CommittedCase):
-    """20 copies of one message at the same moment, on the real threaded server with real
-    commits (an HttpCase would serialize the requests on its single test cursor)."""
+class TestInboundConcurrentDuplicates(LiveServerCase):
+    """20 copies of one message at the same moment, and drains racing requests and each
+    other, with real commits."""
 
     COPIES = 20
+    CODE_PREFIX = "conc"
 
     def setUp(self):
         super().setUp()
-        server = odoo.service.server.server
-        if server is None or not getattr(server, "httpd", None):
-            self.skipTest("needs the HTTP server (pytest --odoo-http)")
-        self.url = f"http://127.0.0.1:{server.httpd.server_port}/logistics_sync/webhook/"
-        self.code = f"conc_{uuid.uuid4().hex[:8]}"
+        self.url = f"{self.base_url}/logistics_sync/webhook/"
         with self._cursor() as env:
             system = self._remember(
                 env["logistics.sync.system"].create(
@@ -603,11 +598,7 @@ class TestInboundConcurrentDuplicates(CommittedCase):
                     {"system_id": system.id, "name": "inbound_signing", "value": SECRET}
                 )
             )
-            product = env["product.product"].create(
-                {"name": "Concurrent widget", "default_code": f"SKU-{self.code}"}
-            )
-            self._remember(product.product_tmpl_id)
-            self._remember(product)
+            self._committed_product(env)
             self.system_id = system.id
         self.addCleanup(self._forget_messages)
 
