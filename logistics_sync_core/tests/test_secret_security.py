@@ -1,3 +1,4 @@
+import json
 from unittest import mock
 
 from odoo.exceptions import AccessError
@@ -125,6 +126,15 @@ class TestAccessRights(LogisticsSyncCase):
 
 @tagged("post_install", "-at_install")
 class TestSecretOverRpc(HttpCase):
+    def _call_kw(self, model, method, args, kwargs=None):
+        """The raw JSON-RPC answer (errors included), as a web client receives it."""
+        payload = {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}
+        return self.url_open(
+            "/web/dataset/call_kw",
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": payload}),
+            headers={"Content-Type": "application/json"},
+        )
+
     def test_user_cannot_read_secret_over_json_rpc(self):
         manager = new_test_user(
             self.env,
@@ -150,43 +160,13 @@ class TestSecretOverRpc(HttpCase):
             ("read", [secret.ids, ["value"]], {}),
         ):
             with mute_logger("odoo.http", "odoo.addons.base.models.ir_model"):
-                response = self.url_open(
-                    "/web/dataset/call_kw",
-                    data=__import__("json").dumps(
-                        {
-                            "jsonrpc": "2.0",
-                            "method": "call",
-                            "params": {
-                                "model": "logistics.sync.secret",
-                                "method": method,
-                                "args": args,
-                                "kwargs": kwargs,
-                            },
-                        }
-                    ),
-                    headers={"Content-Type": "application/json"},
-                )
+                response = self._call_kw("logistics.sync.secret", method, args, kwargs)
             body = response.json()
             self.assertIn("error", body)
             self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessError")
             self.assertNotIn("tok_visible_nowhere_987", response.text)
         self.authenticate("rpc_manager", "rpc_manager")
         with mute_logger("odoo.http"):
-            response = self.url_open(
-                "/web/dataset/call_kw",
-                data=__import__("json").dumps(
-                    {
-                        "jsonrpc": "2.0",
-                        "method": "call",
-                        "params": {
-                            "model": "logistics.sync.system",
-                            "method": "read",
-                            "args": [system.ids, ["secret_ids"]],
-                            "kwargs": {},
-                        },
-                    }
-                ),
-                headers={"Content-Type": "application/json"},
-            )
+            response = self._call_kw("logistics.sync.system", "read", [system.ids, ["secret_ids"]])
         self.assertNotIn("tok_visible_nowhere_987", response.text)
         self.assertNotIn(secret.sudo().ciphertext, response.text)
