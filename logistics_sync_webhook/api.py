@@ -17,6 +17,7 @@ import json
 import re
 import secrets
 
+from . import inbound
 from .inbound import InboundError
 
 #: The scopes a key may hold.
@@ -33,7 +34,6 @@ SCOPE_CODES = [code for code, _label in SCOPES]
 KEY_PREFIX = "lsk_"
 # lsk_ + 8 characters shown in Odoo (to tell keys apart) + the secret part
 _KEY_RE = re.compile(r"lsk_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{20,100}")
-IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,200}")
 
 #: Largest quantity or unit price accepted (the database stores amounts as numeric).
 MAX_AMOUNT = 1e12
@@ -63,12 +63,10 @@ def bearer_key(authorization):
 
 
 def unauthorized():
-    return InboundError(
-        401,
-        "unauthorized",
-        "Invalid or missing signature or API key.",
-        headers={"WWW-Authenticate": 'Bearer realm="logistics_sync"'},
-    )
+    """The inbound webhooks' one 401, with the Bearer challenge."""
+    error = inbound.unauthorized()
+    error.headers["WWW-Authenticate"] = 'Bearer realm="logistics_sync"'
+    return error
 
 
 def forbidden(scope):

@@ -20,6 +20,8 @@ import re
 import threading
 import time
 
+import psycopg2
+
 from odoo.addons.logistics_sync_core import payload as payload_tools
 
 #: Default largest body accepted, in bytes (1 MiB).
@@ -32,6 +34,14 @@ HARD_MAX_BYTES = 16 * 1024 * 1024
 ID_RE = re.compile(r"[\x21-\x7e]{1,200}")
 
 SYSTEM_CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+#: Concurrency errors (another transaction changed or holds the same rows): not the
+#: sender's fault nor a bug; the request or job is tried again, so they must reach Odoo.
+RETRYABLE_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
 
 # Header names whose value is a credential: never stored, whatever the scheme.
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "password", "api-key")
@@ -117,17 +127,21 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_envelope(body):
-    """Return the envelope dict of a raw body; :class:`InboundError` 400 or 422 otherwise."""
+def load_json(body):
+    """The JSON value of a raw body (UTF-8, no NaN/Infinity); :class:`InboundError` 400."""
     try:
-        text = body.decode("utf-8")
-        envelope = json.loads(text, parse_constant=_reject_constant)
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         # UnicodeDecodeError and JSONDecodeError are ValueErrors; very deep nesting recurses
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise InboundError(400, "malformed_json", f"The body is not valid JSON: {reason}")
+        raise InboundError(400, "malformed_json", f"The body is not valid JSON: {reason}") from None
+
+
+def parse_envelope(body):
+    """Return the envelope dict of a raw body; :class:`InboundError` 400 or 422 otherwise."""
+    envelope = load_json(body)
     check_schema(ENVELOPE_SCHEMA, envelope, "$")
-    _check_text(envelope, "$")
+    check_text(envelope, "$")
     return envelope
 
 
@@ -136,7 +150,9 @@ def parse_envelope(body):
 _UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _check_text(node, path):
+def check_text(node, path):
+    """:class:`InboundError` 422 naming the path of the first text (key or value) under
+    ``node`` that cannot be stored."""
     stack = [(node, path)]
     while stack:
         value, where = stack.pop()
@@ -274,3 +290,16 @@ class FixedWindowLimiter:
 
 #: The limiter of this process, shared by all requests.
 limiter = FixedWindowLimiter()
+
+
+def check_rate(bucket, limit, window):
+    """Count one request in ``bucket``; :class:`InboundError` 429 with Retry-After once more
+    than ``limit`` arrived in the current ``window`` seconds (0: no limit)."""
+    wait = limiter.hit(bucket, limit, window)
+    if wait:
+        raise InboundError(
+            429,
+            "rate_limited",
+            f"Too many requests: at most {limit} per {window} s. Retry after {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )

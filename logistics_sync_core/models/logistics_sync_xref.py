@@ -125,3 +125,14 @@ class LogisticsSyncXref(models.Model):
             self._domain(system, res_model, external_id=external_id), ["res_id"], limit=1
         )
         return self.env[res_model].browse(row[0]["res_id"] if row else [])
+
+    @api.model
+    def _resolve_reference(self, system, res_model, reference):
+        """Return the ``res_model`` record ``reference`` names for ``system``: the system's
+        own id (cross-reference) or else the canonical id (maybe empty)."""
+        record = self._resolve(system, res_model, reference)
+        if not record:
+            found = self.env["logistics.sync.record"]._resolve_canonical(reference)
+            if found is not None and found._name == res_model:
+                record = found.exists()
+        return record

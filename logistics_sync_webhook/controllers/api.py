@@ -13,13 +13,6 @@ _logger = logging.getLogger(__name__)
 
 BASE = "/logistics_sync/api/v1"
 
-# Concurrency errors: Odoo retries the whole request, they must reach it.
-_RETRYABLE = (
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-    psycopg2.errors.LockNotAvailable,
-)
-
 _ROUTE = {
     "type": "http",
     "auth": "none",
@@ -140,7 +133,7 @@ class PartnerApiController(http.Controller):
             headers = extra[0] if extra else {}
         except inbound.InboundError as exc:
             status, body, headers = exc.status, exc.body(), exc.headers
-        except _RETRYABLE:
+        except inbound.RETRYABLE_ERRORS:
             raise
         except psycopg2.DataError as exc:
             # a value the database refuses (out of range...): the caller's, not a server fault

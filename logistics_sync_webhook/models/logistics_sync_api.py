@@ -47,18 +47,12 @@ class LogisticsSyncApi(models.AbstractModel):
 
     @api.model
     def _parse_json(self, body):
-        try:
-            value = json.loads(body.decode("utf-8"), parse_constant=inbound._reject_constant)
-        except (ValueError, RecursionError) as exc:
-            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise inbound.InboundError(
-                400, "malformed_json", f"The body is not valid JSON: {reason}"
-            ) from None
+        value = inbound.load_json(body)
         if not isinstance(value, dict):
             raise inbound.InboundError(
                 422, "schema_violation", "The body must be a JSON object.", path="$"
             )
-        inbound._check_text(value, "$")
+        inbound.check_text(value, "$")
         return value
 
     @api.model
@@ -91,11 +85,7 @@ class LogisticsSyncApi(models.AbstractModel):
         system = key.system_id
         if not inbound.ID_RE.fullmatch(reference or ""):
             raise api_tools.not_found(what)
-        record = self.env["logistics.sync.xref"]._resolve(system, res_model, reference)
-        if not record:
-            found = self.env["logistics.sync.record"]._resolve_canonical(reference)
-            if found is not None and found._name == res_model:
-                record = found.exists()
+        record = self.env["logistics.sync.xref"]._resolve_reference(system, res_model, reference)
         if not record or not self._visible(system, record):
             raise api_tools.not_found(what)
         return record
@@ -146,7 +136,7 @@ class LogisticsSyncApi(models.AbstractModel):
         already an order. With an Idempotency-Key, a repeat gets the first answer."""
         if not idempotency_key:
             return self._api_order_create_apply(key, body)
-        if not api_tools.IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
+        if not inbound.ID_RE.fullmatch(idempotency_key):
             raise api_tools.invalid(
                 "The Idempotency-Key must be 1-200 printable characters.", path="Idempotency-Key"
             )

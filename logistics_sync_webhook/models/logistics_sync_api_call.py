@@ -1,6 +1,6 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
+
+from .. import retention
 
 #: Days a call is logged (system parameter ``logistics_sync_webhook.api_call_retention_days``).
 RETENTION_DAYS = 30
@@ -25,17 +25,9 @@ class LogisticsSyncApiCall(models.Model):
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
 
     @api.model
-    def _cron_purge(self, batch=10000):
+    def _cron_purge(self, batch=retention.PURGE_BATCH):
         """Delete calls older than ``logistics_sync_webhook.api_call_retention_days`` (30 by
         default; 0 keeps them)."""
-        days = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("logistics_sync_webhook.api_call_retention_days", RETENTION_DAYS)
+        return retention.purge(
+            self, "logistics_sync_webhook.api_call_retention_days", RETENTION_DAYS, batch=batch
         )
-        if days <= 0:
-            return 0
-        cutoff = fields.Datetime.now() - timedelta(days=days)
-        old = self.sudo().search([("create_date", "<", cutoff)], limit=batch, order="id")
-        old.unlink()
-        return len(old)

@@ -1,6 +1,6 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
+
+from .. import retention
 
 #: Hours an Idempotency-Key is remembered
 #: (system parameter ``logistics_sync_webhook.api_idempotency_hours``).
@@ -33,16 +33,12 @@ class LogisticsSyncApiIdempotency(models.Model):
     ]
 
     @api.model
-    def _cron_purge(self, batch=10000):
+    def _cron_purge(self, batch=retention.PURGE_BATCH):
         """Forget keys older than ``logistics_sync_webhook.api_idempotency_hours`` (48)."""
-        hours = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("logistics_sync_webhook.api_idempotency_hours", RETENTION_HOURS)
+        return retention.purge(
+            self,
+            "logistics_sync_webhook.api_idempotency_hours",
+            RETENTION_HOURS,
+            unit="hours",
+            batch=batch,
         )
-        if hours <= 0:
-            return 0
-        cutoff = fields.Datetime.now() - timedelta(hours=hours)
-        old = self.sudo().search([("create_date", "<", cutoff)], limit=batch, order="id")
-        old.unlink()
-        return len(old)

@@ -148,17 +148,7 @@ class LogisticsSyncApiKey(models.Model):
 
     def _check_rate(self):
         self.ensure_one()
-        wait = inbound.limiter.hit(
-            ("api", self.env.cr.dbname, self.id), self.rate_limit, self.rate_window
-        )
-        if wait:
-            raise inbound.InboundError(
-                429,
-                "rate_limited",
-                f"Too many requests: at most {self.rate_limit} per {self.rate_window} s. "
-                f"Retry after {wait} s.",
-                headers={"Retry-After": str(wait)},
-            )
+        inbound.check_rate(("api", self.env.cr.dbname, self.id), self.rate_limit, self.rate_window)
 
     def _touch(self):
         """Record the use, once a minute at most: a busy key must not rewrite its row on every

@@ -1,7 +1,7 @@
 import json
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import psycopg2
 
@@ -16,16 +16,10 @@ from odoo.addons.logistics_sync_core.models.logistics_sync_event import (
 )
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from .. import inbound
+from .. import inbound, retention
 
 _logger = logging.getLogger(__name__)
 
-# Concurrency errors are not the message's fault: it is tried again shortly.
-_RETRYABLE = (
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-    psycopg2.errors.LockNotAvailable,
-)
 
 #: Messages, and seconds, one drain job applies at most before it hands the rest to a new
 #: job (well under Odoo's worker time limits).
@@ -249,7 +243,7 @@ class LogisticsSyncInboundMessage(models.Model):
             try:
                 with cr.savepoint():
                     results.append(message._process_one())
-            except _RETRYABLE as exc:
+            except inbound.RETRYABLE_ERRORS as exc:
                 results.append(f"{message.message_id}: concurrent change, again shortly")
                 _logger.info(
                     "Inbound message %s from %s met a concurrent change (%s); retried shortly",
@@ -367,7 +361,7 @@ class LogisticsSyncInboundMessage(models.Model):
                         "res_id": record.id if record else False,
                     }
                 )
-        except _RETRYABLE:
+        except inbound.RETRYABLE_ERRORS:
             raise
         except UnknownCodeError as exc:
             # the savepoint's rollback took the quarantine entry with it: keep it
@@ -411,24 +405,18 @@ class LogisticsSyncInboundMessage(models.Model):
         }
 
     @api.model
-    def _cron_purge(self, batch=10000):
+    def _cron_purge(self, batch=retention.PURGE_BATCH):
         """Delete applied messages older than the retention period (system parameter
         ``logistics_sync_webhook.inbound_retention_days``, 90 by default, 0 keeps them).
         Messages in error, parked or waiting are kept whatever their age. A sender's retry
         of a purged id would be accepted again: keep them longer than partners retry."""
-        days = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("logistics_sync_webhook.inbound_retention_days", RETENTION_DAYS)
+        return retention.purge(
+            self,
+            "logistics_sync_webhook.inbound_retention_days",
+            RETENTION_DAYS,
+            domain=[("state", "=", "done")],
+            batch=batch,
         )
-        if days <= 0:
-            return 0
-        cutoff = fields.Datetime.now() - timedelta(days=days)
-        old = self.sudo().search(
-            [("state", "=", "done"), ("create_date", "<", cutoff)], limit=batch, order="id"
-        )
-        old.unlink()
-        return len(old)
 
     # ------------------------------------------------------------------ handler helpers
 
@@ -445,11 +433,9 @@ class LogisticsSyncInboundMessage(models.Model):
     def _inbound_resolve(self, res_model, reference):
         """The ``res_model`` record the sender calls ``reference``: its own id
         (cross-reference) or the canonical id."""
-        record = self.env["logistics.sync.xref"]._resolve(self.system_id, res_model, reference)
-        if not record:
-            found = self.env["logistics.sync.record"]._resolve_canonical(reference)
-            if found is not None and found._name == res_model:
-                record = found.exists()
+        record = self.env["logistics.sync.xref"]._resolve_reference(
+            self.system_id, res_model, reference
+        )
         if not record:
             raise UserError(
                 _(

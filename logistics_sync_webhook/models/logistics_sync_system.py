@@ -189,17 +189,9 @@ class LogisticsSyncSystem(models.Model):
     def _inbound_check_rate(self):
         """Count one request; :class:`InboundError` 429 with Retry-After when over the limit."""
         self.ensure_one()
-        wait = inbound.limiter.hit(
+        inbound.check_rate(
             (self.env.cr.dbname, self.id), self.inbound_rate_limit, self.inbound_rate_window
         )
-        if wait:
-            raise inbound.InboundError(
-                429,
-                "rate_limited",
-                f"Too many requests: at most {self.inbound_rate_limit} per "
-                f"{self.inbound_rate_window} s. Retry after {wait} s.",
-                headers={"Retry-After": str(wait)},
-            )
 
     def _inbound_enqueue_drain(self, eta=None):
         """Make sure a drain job will apply the received messages of these systems: one is
