@@ -84,7 +84,6 @@ class LogisticsSyncInboundMessage(models.Model):
     state = fields.Selection(
         [
             ("received", "Received"),
-            ("processing", "Processing"),
             ("done", "Done"),
             ("error", "Error"),
             ("parked", "Parked"),
@@ -315,22 +314,25 @@ class LogisticsSyncInboundMessage(models.Model):
     def process(self):
         """Apply the messages now. A message already applied or parked is left alone, so
         running it twice has no second effect."""
-        return self._process()
-
-    def _process(self):
-        return "\n".join(message._process_one() for message in self)
-
-    def _process_one(self):
-        self.ensure_one()
-        # one job at a time per message: a concurrent one waits, then sees the new state
+        if not self:
+            return ""
+        # one run at a time per message: a concurrent one waits, then sees the new state
         self.env.cr.execute(
-            "SELECT id FROM logistics_sync_inbound_message WHERE id = %s FOR NO KEY UPDATE",
-            (self.id,),
+            "SELECT id FROM logistics_sync_inbound_message WHERE id IN %s FOR NO KEY UPDATE",
+            (tuple(self.ids),),
         )
         self.invalidate_recordset()
-        if self.state not in ("received", "error"):
-            return f"{self.message_id}: already {self.state}"
-        self.write({"state": "processing", "attempt_count": self.attempt_count + 1})
+        return "\n".join(
+            message._process_one()
+            if message.state in ("received", "error")
+            else f"{message.message_id}: already {message.state}"
+            for message in self
+        )
+
+    def _process_one(self):
+        """Apply this message, which the caller has locked and found waiting or in error."""
+        self.ensure_one()
+        self.write({"attempt_count": self.attempt_count + 1})
         system = self.system_id
         handler = self._handler_name(system.kind, self.type_code)
         envelope = json.loads(self.body)
