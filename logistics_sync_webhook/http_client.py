@@ -203,6 +203,14 @@ class GuardedSession(requests.Session):
         self.mount("https://", adapter)
         self.mount("http://", adapter)
 
+    def get_adapter(self, url):
+        # Only http and https are mounted: another scheme is a refusal, not a network error
+        # (requests would raise InvalidSchema, which a caller would retry).
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ALLOWED_SCHEMES:
+            raise UrlNotAllowed(f"scheme {scheme or '(none)'!r} is not http or https")
+        return super().get_adapter(url)
+
     def resolve_redirects(self, *args, **kwargs):
         # requests calls this to follow redirects (allow_redirects=True) and also, when they
         # are not followed, to prepare Response.next, which raises TooManyRedirects when

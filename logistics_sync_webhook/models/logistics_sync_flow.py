@@ -545,16 +545,12 @@ class LogisticsSyncFlow(models.Model):
 
         started = time.monotonic()
         try:
-            allowed, https_only = self._ssrf_settings()
-            http_client.check_url(self.url, https_only=https_only, allow_networks=allowed)
-            response = session.post(
-                self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
-            )
+            # the session checks the URL and the address it connects to
+            response = http_client.post(session, self.url, body, headers, timeout=self.timeout)
+        except http_client.DestinationNotAllowed as refused:
+            messages._refuse(_("Address refused by the SSRF guard: %s", refused))
+            return "refused"
         except Exception as exc:  # noqa: BLE001 - timeouts, resets, TLS: all retried
-            refused = _ssrf_cause(exc)
-            if refused:
-                messages._refuse(_("Address refused by the SSRF guard: %s", refused))
-                return "refused"
             error = f"{type(exc).__name__}: {exc}"
             record(
                 status_code=0,
@@ -667,16 +663,3 @@ class LogisticsSyncFlow(models.Model):
         finally:
             publisher.close()
         return delivered
-
-
-def _ssrf_cause(exc):
-    """The SSRF refusal behind ``exc`` (requests wraps errors raised while connecting)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, http_client.DestinationNotAllowed):
-            return exc
-        nested = [arg for arg in getattr(exc, "args", ()) if isinstance(arg, BaseException)]
-        reason = getattr(exc, "reason", None)
-        exc = exc.__cause__ or exc.__context__ or reason or (nested[0] if nested else None)
-    return None

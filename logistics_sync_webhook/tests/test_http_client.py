@@ -317,6 +317,13 @@ class TestGuardedSession(_ServerCase):
             session.get(f"http://127.0.0.1:{self.port}/ok", timeout=TIMEOUT)
         self.assertEqual(self.server.received, [])
 
+    def test_other_schemes_are_refused_not_network_errors(self):
+        session = self._session(allow_networks=LOOPBACK)
+        for url in (f"ftp://127.0.0.1:{self.port}/ok", "file:///etc/passwd"):
+            with self.assertRaises(UrlNotAllowed, msg=url):
+                session.post(url, data=b"{}", timeout=TIMEOUT)
+        self.assertEqual(self.server.received, [])
+
     def test_proxies_ignored_or_refused(self):
         session = self._session(allow_networks=LOOPBACK)
         url = f"http://127.0.0.1:{self.port}/ok"
