@@ -365,9 +365,10 @@ class LogisticsSyncFlow(models.Model):
         messages = self._ready_messages(limit=1 if probe else BATCH_PER_JOB)
         if not messages:
             return "nothing to send"
-        if not self._can_sign():
+        secrets = self._signing_secrets()
+        if not secrets:
             return "not sent: no signing secret"
-        sent = getattr(self, f"_deliver_{self.transport}")(messages)
+        sent = getattr(self, f"_deliver_{self.transport}")(messages, secrets)
         self._schedule_follow_up()
         return f"{sent}/{len(messages)} delivered"
 
@@ -391,15 +392,16 @@ class LogisticsSyncFlow(models.Model):
         if soonest and soonest <= fields.Datetime.now() + timedelta(seconds=SHORT_RETRY):
             self._schedule_delivery(eta=soonest)
 
-    def _can_sign(self):
-        """Nothing leaves unsigned: without a secret, messages wait and managers are told."""
-        if self.signing_key_ids._secrets():
-            return True
-        self._notify_managers(
-            _("Subscription without signing secret"),
-            _("Messages of %s wait: press Generate secret on the subscription.", self.name),
-        )
-        return False
+    def _signing_secrets(self):
+        """The secrets to sign with. Nothing leaves unsigned: without one, messages wait and
+        managers are told."""
+        secrets = self.signing_key_ids._secrets()
+        if not secrets:
+            self._notify_managers(
+                _("Subscription without signing secret"),
+                _("Messages of %s wait: press Generate secret on the subscription.", self.name),
+            )
+        return secrets
 
     def _breaker_success(self):
         if self.consecutive_failures or self.delivery_state == "tripped":
@@ -497,17 +499,16 @@ class LogisticsSyncFlow(models.Model):
         allowed, https_only = self._ssrf_settings()
         return http_client.make_session(allow_networks=allowed, https_only=https_only)
 
-    def _deliver_http(self, messages):
+    def _deliver_http(self, messages, secrets):
         """POST each message over one kept-alive session; return how many were delivered."""
-        secrets = self.signing_key_ids._secrets()
         base_headers = self._http_headers()
         session = self._http_session()
-        blocked, delivered, results = set(), 0, []
+        delivered, results = 0, []
         interval = 1.0 / self.rate_limit if self.rate_limit > 0 else 0
         try:
+            # at most one message per aggregate (_ready_messages): a failure holds back no
+            # other message of this run
             for message in messages:
-                if message.aggregate_canonical_id in blocked:
-                    continue
                 if interval and delivered:
                     time.sleep(interval)
                 body = message._body()
@@ -520,7 +521,6 @@ class LogisticsSyncFlow(models.Model):
                     delivered += 1
                     self._breaker_success()
                     continue
-                blocked.add(message.aggregate_canonical_id)
                 if outcome == delivery.GONE:
                     self._gone()
                     break
@@ -582,18 +582,17 @@ class LogisticsSyncFlow(models.Model):
         self.last_batch_at = fields.Datetime.now()
         if not messages:
             return "nothing to send"
-        if not self._can_sign():
+        secrets = self._signing_secrets()
+        if not secrets:
             return "not sent: no signing secret"
         batch_id = f"batch_{uuid.uuid4().hex}"
         body = delivery.canonical_bytes([message._envelope() for message in messages])
         if self._refuse_oversized(body, messages):
             return "refused"
         if self.transport == "amqp":
-            return self._deliver_amqp(messages, batch=(batch_id, body))
+            return self._deliver_amqp(messages, secrets, batch=(batch_id, body))
         headers = self._http_headers()
-        headers.update(
-            signing.headers(batch_id, int(time.time()), body, self.signing_key_ids._secrets())
-        )
+        headers.update(signing.headers(batch_id, int(time.time()), body, secrets))
         session = self._http_session()
         try:
             outcome = self._post(session, messages, body, headers)
@@ -607,9 +606,8 @@ class LogisticsSyncFlow(models.Model):
             self._breaker_failure()
         return f"batch {batch_id}: {outcome}"
 
-    def _deliver_amqp(self, messages, batch=None):
+    def _deliver_amqp(self, messages, secrets, batch=None):
         """Publish to RabbitMQ with publisher confirms; persistent, message id = webhook-id."""
-        secrets = self.signing_key_ids._secrets()
         password = self.system_id._secret("amqp_password")
         started = time.monotonic()
 

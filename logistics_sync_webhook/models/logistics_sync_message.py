@@ -21,8 +21,7 @@ class LogisticsSyncMessage(models.Model):
     def _send_http(self):
         self.flow_id._schedule_delivery()
 
-    def _send_amqp(self):
-        self.flow_id._schedule_delivery()
+    _send_amqp = _send_http
 
     # ------------------------------------------------------------ body
     def _envelope(self):
@@ -151,11 +150,13 @@ class LogisticsSyncMessage(models.Model):
 
     def _refuse(self, reason):
         """Dead-letter without sending: the message itself can never be delivered as is."""
-        for message in self:
-            message.write({"state": "dead", "last_error": reason, "next_attempt_at": False})
-            self.env["logistics.sync.message.attempt"].sudo().create(
+        self.write({"state": "dead", "last_error": reason, "next_attempt_at": False})
+        self.env["logistics.sync.message.attempt"].sudo().create(
+            [
                 {"message_id": message.id, "status_code": 0, "error": reason, "outcome": "refused"}
-            )
+                for message in self
+            ]
+        )
         self._announce_dead()
 
     def _announce_dead(self):
