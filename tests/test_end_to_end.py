@@ -1,24 +1,18 @@
 from odoo import Command
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
 
 
 @tagged("post_install", "-at_install")
-class TestEndToEnd(TransactionCase):
+class TestEndToEnd(LogisticsSyncCase):
     """The whole suite installed: a business change travels from the outbox through the
     routing job to one shaped message per destination, and shows up where people look."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        System = cls.env["logistics.sync.system"]
-        cls.wms = System.create({"name": "E2E WMS", "code": "e2e_wms", "kind": "wms"})
-        cls.market = System.create(
-            {"name": "E2E Market", "code": "e2e_market", "kind": "marketplace"}
-        )
         types = cls.env["logistics.sync.event.type"]
         cls.env["logistics.sync.flow"].create(
             [
@@ -44,30 +38,16 @@ class TestEndToEnd(TransactionCase):
                 },
             ]
         )
-        cls.product = cls.env["product.product"].create(
-            {"name": "E2E Box", "default_code": "BOX", "is_storable": True}
-        )
-        warehouse = cls.env["stock.warehouse"].search(
-            [("company_id", "=", cls.env.company.id)], limit=1
-        )
-        cls.env["stock.quant"]._update_available_quantity(cls.product, warehouse.lot_stock_id, 10)
-        cls.partner = cls.env["res.partner"].create({"name": "Ann", "email": "ann@example.com"})
 
     def _order(self, ref):
-        return self.env["sale.order"].create(
-            {
-                "partner_id": self.partner.id,
-                "client_order_ref": ref,
-                "order_line": [
-                    Command.create({"product_id": self.product.id, "product_uom_qty": 1})
-                ],
-            }
-        )
+        order = self._create_order(quantity=1)
+        order.client_order_ref = ref
+        return order
 
     def _commit_and_route(self):
         """Run what a commit runs (pre-commit hooks), then the routing job it enqueued."""
-        with trap_jobs() as trap:
-            self.env.cr.flush()
+        with self._trap_routing() as trap:
+            pass
         trap.assert_jobs_count(1)
         trap.perform_enqueued_jobs()
 
@@ -96,7 +76,7 @@ class TestEndToEnd(TransactionCase):
             [("type_code", "=", "picking.validated"), ("system_id", "=", self.wms.id)]
         )
         self.assertEqual(len(validated), 1)
-        self.assertEqual(validated.payload["moves"][0]["sku"], "BOX")
+        self.assertEqual(validated.payload["moves"][0]["sku"], self.product.default_code)
         self.assertEqual(validated.sequence, 2, "second event of the picking")
 
     def test_change_from_the_marketplace_is_not_echoed_back(self):
@@ -112,11 +92,7 @@ class TestEndToEnd(TransactionCase):
         order = self._order("MKT-79")
         order.action_confirm()
         self._commit_and_route()
-        staff = new_test_user(
-            self.env,
-            login="e2e_staff",
-            groups="base.group_user,logistics_sync_core.group_logistics_sync_user",
-        )
+        staff = self.user  # warehouse staff: Logistics Sync user
         undelivered = self.env.ref(
             "logistics_sync_webhook.logistics_sync_message_action_undelivered"
         )

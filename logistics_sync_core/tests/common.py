@@ -106,3 +106,22 @@ class CommittedCase(TransactionCase):
         with self.registry.cursor() as cr:
             for table, rid in reversed(self._created):
                 cr.execute(f'DELETE FROM "{table}" WHERE id = %s', (rid,))  # noqa: S608
+
+    def _remember_emitted(self, env, record):
+        """Remember the events emitted about ``record``, their routing jobs and its
+        canonical record (deleted after the test, before ``record``); return the jobs."""
+        domain = [("aggregate_model", "=", record._name), ("aggregate_id", "=", record.id)]
+        events = env["logistics.sync.event"].search(domain)
+        jobs = (
+            env["queue.job"]
+            .search([("model_name", "=", "logistics.sync.event"), ("method_name", "=", "route")])
+            .filtered(lambda j: j.records & events)
+        )
+        self._remember(jobs)
+        self._remember(events)
+        self._remember(
+            env["logistics.sync.record"].search(
+                [("res_model", "=", record._name), ("res_id", "=", record.id)]
+            )
+        )
+        return jobs

@@ -62,23 +62,7 @@ class TestOutboxCommit(CommittedCase):
             order = self._confirm_order(env, partner_id, product_id)
             order_id = order.id
             env.cr.commit()
-            event = env["logistics.sync.event"].search(
-                [("aggregate_model", "=", "sale.order"), ("aggregate_id", "=", order_id)]
-            )
-            job = (
-                env["queue.job"]
-                .search(
-                    [("model_name", "=", "logistics.sync.event"), ("method_name", "=", "route")]
-                )
-                .filtered(lambda j: j.records == event)
-            )
-            self._remember(job)
-            self._remember(event)
-            self._remember(
-                env["logistics.sync.record"].search(
-                    [("res_model", "=", "sale.order"), ("res_id", "=", order_id)]
-                )
-            )
+            job = self._remember_emitted(env, order)
             self._remember(order.order_line)
             self._remember(order)
         self.assertEqual(self._count_events("sale.order", order_id), 1)
@@ -128,20 +112,7 @@ class TestSequenceConcurrency(CommittedCase):
 
     def _forget_emitted(self):
         with self._cursor() as env:
-            events = env["logistics.sync.event"].search(
-                [("aggregate_model", "=", "res.partner"), ("aggregate_id", "=", self.partner.id)]
-            )
-            jobs = env["queue.job"].search(
-                [("model_name", "=", "logistics.sync.event"), ("method_name", "=", "route")]
-            )
-            jobs = jobs.filtered(lambda j: j.records & events)
-            self._remember(
-                env["logistics.sync.record"].search(
-                    [("res_model", "=", "res.partner"), ("res_id", "=", self.partner.id)]
-                )
-            )
-            self._remember(events)
-            self._remember(jobs)
+            self._remember_emitted(env, env["res.partner"].browse(self.partner.id))
 
     def _emit_in_thread(self, results, started):
         def target():
