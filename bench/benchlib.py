@@ -1,5 +1,6 @@
 """What the benchmarks share: a free local port and an Odoo server of their own."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -16,10 +17,14 @@ def free_port():
 
 
 @contextmanager
-def odoo_server(config, database, log_path):
+def odoo_server(config, database, log_path, job_runner=True):
     """Run ``python -m odoo`` on ``database`` on a free port until the block ends; yield its
-    base URL once it answers."""
+    base URL once it answers. ``job_runner=False`` runs no queue_job job (channels root:0,
+    which the runner reads from the environment before the configuration file)."""
     port = free_port()
+    env = dict(os.environ)
+    if not job_runner:
+        env["ODOO_QUEUE_JOB_CHANNELS"] = "root:0"
     server = subprocess.Popen(
         [
             sys.executable,
@@ -36,6 +41,7 @@ def odoo_server(config, database, log_path):
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -19,7 +19,6 @@ order).
 import argparse
 import json
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -32,18 +31,6 @@ from benchlib import odoo_server
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
-
-
-def runner_off_config(path):
-    """A copy of the configuration with the job runner off (channels root:0)."""
-    with open(path) as source:
-        lines = [
-            "channels = root:0" if line.startswith("channels") else line
-            for line in source.read().splitlines()
-        ]
-    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as copy:
-        copy.write("\n".join(lines) + "\n")
-    return copy.name
 
 
 def hammer(make_request, count, threads):
@@ -144,7 +131,7 @@ def main():
         return session.post(hook_url, data=body, headers=headers, timeout=30).status_code
 
     results = {"trivial": [0.0, [], Counter()], "webhook": [0.0, [], Counter()]}
-    with odoo_server(runner_off_config(args.config), args.database, args.server_log) as base:
+    with odoo_server(args.config, args.database, args.server_log, job_runner=False) as base:
         hook_url = f"{base}/logistics_sync/webhook/{code}"
         hammer(trivial, 40, 4)  # warm-up, both routes, not counted
         hammer(webhook, 40, 4)
