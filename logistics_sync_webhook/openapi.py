@@ -1,11 +1,28 @@
 """OpenAPI 3 document of the partner REST API v1 (served at
-``/logistics_sync/api/v1/openapi.json``), kept beside the routes it describes."""
+``/logistics_sync/api/v1/openapi.json``), kept beside the routes it describes.
+
+Addons that add or change routes extend ``logistics.sync.api._openapi_document()`` with the
+builders below::
+
+    def _openapi_document(self):
+        document = super()._openapi_document()
+        document["components"]["schemas"]["Confirmation"] = {...}
+        document["paths"]["/fulfilments/{id}/confirmations"] = {
+            "post": openapi.operation(
+                "confirmFulfilment", "Report picked/packed/shipped", "fulfilments:write",
+                {"202": openapi.json_response(openapi.ref("Confirmation"), "Accepted.")},
+                openapi.AUTH_ERRORS + openapi.POSTED_ERRORS + ["404"],
+                parameters=[openapi.ID_PARAM], body="Confirmation",
+            )
+        }
+        return document
+"""
 
 import copy
 
 from . import api as api_tools
 
-_NULLABLE_STRING = {"type": "string", "nullable": True}
+NULLABLE_STRING = {"type": "string", "nullable": True}
 
 _ERROR = {
     "type": "object",
@@ -17,7 +34,7 @@ _ERROR = {
     },
 }
 
-_ERRORS = {
+ERRORS = {
     "400": "Malformed JSON.",
     "401": "Missing, unknown, expired or revoked API key (the same answer for each).",
     "403": "The key lacks the scope of this operation.",
@@ -32,7 +49,7 @@ _ERRORS = {
     "429": "Rate limit reached; see Retry-After.",
 }
 
-_ID_PARAM = {
+ID_PARAM = {
     "name": "id",
     "in": "path",
     "required": True,
@@ -67,22 +84,22 @@ _SCHEMAS = {
         "required": ["external_id", "partner", "lines"],
         "properties": {
             "external_id": {"type": "string", "minLength": 1, "maxLength": 200},
-            "client_order_ref": _NULLABLE_STRING,
+            "client_order_ref": NULLABLE_STRING,
             "partner": {
                 "type": "object",
                 "required": ["name"],
                 "properties": {
                     "name": {"type": "string", "minLength": 1},
-                    "email": _NULLABLE_STRING,
-                    "phone": _NULLABLE_STRING,
-                    "street": _NULLABLE_STRING,
-                    "city": _NULLABLE_STRING,
-                    "zip": _NULLABLE_STRING,
-                    "country": {**_NULLABLE_STRING, "description": "ISO 3166 alpha-2."},
+                    "email": NULLABLE_STRING,
+                    "phone": NULLABLE_STRING,
+                    "street": NULLABLE_STRING,
+                    "city": NULLABLE_STRING,
+                    "zip": NULLABLE_STRING,
+                    "country": {**NULLABLE_STRING, "description": "ISO 3166 alpha-2."},
                 },
             },
             "lines": {"type": "array", "minItems": 1, "items": _ORDER_LINE_IN},
-            "warehouse": {**_NULLABLE_STRING, "description": "Warehouse short code."},
+            "warehouse": {**NULLABLE_STRING, "description": "Warehouse short code."},
         },
     },
     "Order": {
@@ -90,20 +107,20 @@ _SCHEMAS = {
         "required": ["id", "name", "state", "lines", "shipments"],
         "properties": {
             "id": {"type": "string", "description": "Canonical id."},
-            "external_id": _NULLABLE_STRING,
+            "external_id": NULLABLE_STRING,
             "name": {"type": "string"},
             "state": {"type": "string", "enum": ["draft", "sent", "sale", "cancel"]},
-            "client_order_ref": _NULLABLE_STRING,
-            "date_order": {**_NULLABLE_STRING, "format": "date-time"},
+            "client_order_ref": NULLABLE_STRING,
+            "date_order": {**NULLABLE_STRING, "format": "date-time"},
             "currency": {"type": "string"},
             "amount_total": {"type": "number"},
-            "warehouse": _NULLABLE_STRING,
+            "warehouse": NULLABLE_STRING,
             "lines": {
                 "type": "array",
                 "items": {
                     "type": "object",
                     "properties": {
-                        "sku": _NULLABLE_STRING,
+                        "sku": NULLABLE_STRING,
                         "quantity": {"type": "number"},
                         "uom": {"type": "string"},
                         "delivered": {"type": "number"},
@@ -155,8 +172,8 @@ _SCHEMAS = {
                 "maxLength": 200,
                 "description": "The transfer: canonical id or the system's own id.",
             },
-            "service": {**_NULLABLE_STRING, "maxLength": 100},
-            "reference": {**_NULLABLE_STRING, "maxLength": 200},
+            "service": {**NULLABLE_STRING, "maxLength": 100},
+            "reference": {**NULLABLE_STRING, "maxLength": 200},
         },
     },
     "ShipmentRequest": {
@@ -173,25 +190,25 @@ _SCHEMAS = {
         "required": ["id", "name", "state", "milestones"],
         "properties": {
             "id": {"type": "string"},
-            "external_id": _NULLABLE_STRING,
+            "external_id": NULLABLE_STRING,
             "name": {"type": "string"},
             "state": {"type": "string"},
-            "order_id": _NULLABLE_STRING,
-            "carrier_tracking_ref": _NULLABLE_STRING,
-            "scheduled_date": {**_NULLABLE_STRING, "format": "date-time"},
-            "date_done": {**_NULLABLE_STRING, "format": "date-time"},
-            "status": {**_NULLABLE_STRING, "description": "Last canonical external status."},
-            "status_date": {**_NULLABLE_STRING, "format": "date-time"},
+            "order_id": NULLABLE_STRING,
+            "carrier_tracking_ref": NULLABLE_STRING,
+            "scheduled_date": {**NULLABLE_STRING, "format": "date-time"},
+            "date_done": {**NULLABLE_STRING, "format": "date-time"},
+            "status": {**NULLABLE_STRING, "description": "Last canonical external status."},
+            "status_date": {**NULLABLE_STRING, "format": "date-time"},
             "milestones": {
                 "type": "array",
                 "items": {
                     "type": "object",
                     "properties": {
-                        "status": _NULLABLE_STRING,
-                        "occurred_at": _NULLABLE_STRING,
-                        "location": _NULLABLE_STRING,
-                        "tracking_number": _NULLABLE_STRING,
-                        "received_at": {**_NULLABLE_STRING, "format": "date-time"},
+                        "status": NULLABLE_STRING,
+                        "occurred_at": NULLABLE_STRING,
+                        "location": NULLABLE_STRING,
+                        "tracking_number": NULLABLE_STRING,
+                        "received_at": {**NULLABLE_STRING, "format": "date-time"},
                     },
                 },
             },
@@ -216,10 +233,10 @@ _SCHEMAS = {
                     "properties": {
                         "id": {"type": "string"},
                         "type": {"type": "string"},
-                        "aggregate_id": _NULLABLE_STRING,
+                        "aggregate_id": NULLABLE_STRING,
                         "sequence": {"type": "integer"},
-                        "occurred_at": {**_NULLABLE_STRING, "format": "date-time"},
-                        "correlation_id": _NULLABLE_STRING,
+                        "occurred_at": {**NULLABLE_STRING, "format": "date-time"},
+                        "correlation_id": NULLABLE_STRING,
                         "data": {"type": "object", "nullable": True},
                     },
                 },
@@ -231,24 +248,24 @@ _SCHEMAS = {
 }
 
 
-def _ref(name):
+def ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema, description, headers=None):
+def json_response(schema, description, headers=None):
     response = {"description": description, "content": {"application/json": {"schema": schema}}}
     if headers:
         response["headers"] = headers
     return response
 
 
-def _operation(op_id, summary, scope, ok, errors, parameters=(), body=None):
+def operation(op_id, summary, scope, ok, errors, parameters=(), body=None):
     responses = dict(ok)
     for code in errors:
         headers = None
         if code == "429":
             headers = {"Retry-After": {"schema": {"type": "integer"}}}
-        responses[code] = _json(_ref("Error"), _ERRORS[code], headers)
+        responses[code] = json_response(ref("Error"), ERRORS[code], headers)
     operation = {
         "operationId": op_id,
         "summary": summary,
@@ -260,13 +277,13 @@ def _operation(op_id, summary, scope, ok, errors, parameters=(), body=None):
     if body:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(body)}},
+            "content": {"application/json": {"schema": ref(body)}},
         }
     return operation
 
 
-_AUTH = ["401", "403", "405", "429"]
-_POSTED = ["400", "411", "413", "415", "422"]
+AUTH_ERRORS = ["401", "403", "405", "429"]
+POSTED_ERRORS = ["400", "411", "413", "415", "422"]
 
 
 def _document():
@@ -283,18 +300,18 @@ def _document():
         "security": [{"bearerAuth": []}],
         "paths": {
             "/orders": {
-                "post": _operation(
+                "post": operation(
                     "createOrder",
                     "Create (and confirm) a sale order",
                     "orders:write",
                     {
-                        "201": _json(_ref("Order"), "Created."),
-                        "200": _json(
-                            _ref("Order"),
+                        "201": json_response(ref("Order"), "Created."),
+                        "200": json_response(
+                            ref("Order"),
                             "The system's external_id is already " "this order (nothing created).",
                         ),
                     },
-                    _AUTH + _POSTED + ["409"],
+                    AUTH_ERRORS + POSTED_ERRORS + ["409"],
                     parameters=[
                         {
                             "name": "Idempotency-Key",
@@ -309,22 +326,22 @@ def _document():
                 )
             },
             "/orders/{id}": {
-                "get": _operation(
+                "get": operation(
                     "getOrder",
                     "Read an order",
                     "orders:read",
-                    {"200": _json(_ref("Order"), "The order.")},
-                    _AUTH + ["404"],
-                    parameters=[_ID_PARAM],
+                    {"200": json_response(ref("Order"), "The order.")},
+                    AUTH_ERRORS + ["404"],
+                    parameters=[ID_PARAM],
                 )
             },
             "/stock": {
-                "get": _operation(
+                "get": operation(
                     "getStock",
                     "Availability of a product per warehouse",
                     "stock:read",
-                    {"200": _json(_ref("Stock"), "Quantities in the product's unit.")},
-                    _AUTH + ["404", "422"],
+                    {"200": json_response(ref("Stock"), "Quantities in the product's unit.")},
+                    AUTH_ERRORS + ["404", "422"],
                     parameters=[
                         {
                             "name": "sku",
@@ -344,32 +361,32 @@ def _document():
                 )
             },
             "/shipments": {
-                "post": _operation(
+                "post": operation(
                     "requestShipment",
                     "Request a shipment booking (recorded, not booked with a carrier)",
                     "shipments:write",
-                    {"202": _json(_ref("ShipmentRequest"), "Recorded.")},
-                    _AUTH + _POSTED + ["404"],
+                    {"202": json_response(ref("ShipmentRequest"), "Recorded.")},
+                    AUTH_ERRORS + POSTED_ERRORS + ["404"],
                     body="ShipmentRequestCreate",
                 )
             },
             "/shipments/{id}": {
-                "get": _operation(
+                "get": operation(
                     "getShipment",
                     "Status and milestones of a transfer",
                     "shipments:read",
-                    {"200": _json(_ref("Shipment"), "The transfer.")},
-                    _AUTH + ["404"],
-                    parameters=[_ID_PARAM],
+                    {"200": json_response(ref("Shipment"), "The transfer.")},
+                    AUTH_ERRORS + ["404"],
+                    parameters=[ID_PARAM],
                 )
             },
             "/events": {
-                "get": _operation(
+                "get": operation(
                     "listEvents",
                     "Events routed to the key's system, oldest first",
                     "events:read",
-                    {"200": _json(_ref("EventPage"), "A page of events.")},
-                    _AUTH + ["422"],
+                    {"200": json_response(ref("EventPage"), "A page of events.")},
+                    AUTH_ERRORS + ["422"],
                     parameters=[
                         {
                             "name": "cursor",

@@ -11,7 +11,7 @@ from odoo.addons.logistics_sync_core.models.logistics_sync_event import (
 )
 
 from .. import api as api_tools
-from .. import inbound
+from .. import inbound, openapi
 
 _SHIPMENT_REQUEST_SCHEMA = json.dumps(
     {
@@ -44,6 +44,12 @@ class LogisticsSyncApi(models.AbstractModel):
     _description = "Logistics Sync Partner API"
 
     # ------------------------------------------------------------ helpers
+
+    @api.model
+    def _openapi_document(self):
+        """The OpenAPI document served at ``openapi.json``; addons that add or change
+        routes extend it (see the ``openapi`` module's builders)."""
+        return openapi.document()
 
     @api.model
     def _parse_json(self, body):

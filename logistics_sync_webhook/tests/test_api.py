@@ -17,7 +17,7 @@ from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import api as api_tools
-from .. import inbound, openapi
+from .. import inbound
 from .inbound_common import JsonErrorAssertions, LiveServerCase, order_data
 
 BASE = "/logistics_sync/api/v1"
@@ -401,11 +401,12 @@ class TestPartnerApi(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
         response = self.url_open(f"{BASE}/openapi.json")
         self.assertEqual(response.status_code, 200)
         document = response.json()
-        self.assertEqual(document, openapi.document())
+        self.assertEqual(document, self.env["logistics.sync.api"]._openapi_document())
         self.assertTrue(document["openapi"].startswith("3."))
-        self.assertEqual(
-            set(document["paths"]),
+        # other addons of the suite may add paths (their own tests cover them)
+        self.assertLessEqual(
             {"/orders", "/orders/{id}", "/stock", "/shipments", "/shipments/{id}", "/events"},
+            set(document["paths"]),
         )
         self.assertEqual(
             document["components"]["securitySchemes"]["bearerAuth"],
@@ -425,7 +426,7 @@ class TestPartnerApi(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
         """Requests generated from the OpenAPI document, sent to the live test server: every
         answer is documented (status, content type, body schema) and none is a 5xx."""
         self.market_key.rate_limit = 0
-        schema = schemathesis.openapi.from_dict(openapi.document())
+        schema = schemathesis.openapi.from_dict(self.env["logistics.sync.api"]._openapi_document())
         base_url = self.base_url() + BASE
         headers = {"Authorization": f"Bearer {self.market_secret}"}
         operations = [result.ok() for result in schema.get_all_operations()]
