@@ -16,6 +16,16 @@ and is registered by overriding ``logistics.sync.saga._get_workflows()``. Action
 compensations must be idempotent: the engine never re-runs a step whose log says done, but a
 crash between the step's effect and its log entry may let it run twice. ``self.context`` is a
 JSON dict shared by the steps; a step may return a dict merged into it.
+
+A step that meets a transient failure (a partner that does not answer) raises queue_job's
+``RetryableJobError``: its job is tried again later and the step is not counted as failed.
+
+``on_done``, ``on_compensated`` and ``on_failed`` optionally name saga methods called once,
+in the same transaction, when a run ends in that state (e.g. to tell a person, or to start a
+fallback run)::
+
+    Workflow(code="book_shipment", name="Book a shipment", steps=[...],
+             on_compensated="_book_shipment_rejected")
 """
 
 from dataclasses import dataclass, field
@@ -33,6 +43,9 @@ class Workflow:
     code: str
     name: str
     steps: list = field(default_factory=list)
+    on_done: str | None = None
+    on_compensated: str | None = None
+    on_failed: str | None = None
 
     def step(self, name):
         return next(step for step in self.steps if step.name == name)

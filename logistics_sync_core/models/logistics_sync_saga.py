@@ -114,21 +114,28 @@ class LogisticsSyncSaga(models.Model):
         if self.state == "running":
             step, kind = self._next_action(), "action"
             if step is None:
-                self.state = "done"
-                return "done"
+                return self._end("done")
         elif self.state == "compensating":
             step, kind = self._next_compensation(), "compensation"
             if step is None:
-                self.state = "compensated"
-                return "compensated"
+                return self._end("compensated")
         else:
             return self.state
         ok = self._execute(step, kind)
         if not ok:
-            self.state = "compensating" if kind == "action" else "failed"
-        if self.state in ("running", "compensating"):
-            self._enqueue()
+            if kind == "compensation":
+                return self._end("failed")
+            self.state = "compensating"
+        self._enqueue()
         return self.state
+
+    def _end(self, state):
+        """Close the run in ``state`` and call the workflow's hook for it, if any."""
+        self.state = state
+        hook = getattr(self._workflow(), f"on_{state}")
+        if hook:
+            getattr(self, hook)()
+        return state
 
     def _execute(self, step, kind):
         """Run one action or compensation in a savepoint; log it; return success."""

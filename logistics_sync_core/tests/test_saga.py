@@ -17,6 +17,9 @@ WORKFLOW = Workflow(
         Step("book", "_test_action_book", "_test_undo_book"),
         Step("invoice", "_test_action_invoice", "_test_undo_invoice"),
     ],
+    on_done="_test_on_done",
+    on_compensated="_test_on_compensated",
+    on_failed="_test_on_failed",
 )
 
 
@@ -25,12 +28,15 @@ class TestSaga(LogisticsSyncCase):
     def setUp(self):
         super().setUp()
         self.calls = []
+        self.ended = []  # the end hooks called, in order
         self.failing = set()
         Saga = type(self.env["logistics.sync.saga"])
         patches = {"_get_workflows": lambda model: {WORKFLOW.code: WORKFLOW}}
         for name in ("reserve", "notify", "book", "invoice"):
             patches[f"_test_action_{name}"] = self._step(f"do {name}")
             patches[f"_test_undo_{name}"] = self._step(f"undo {name}")
+        for state in ("done", "compensated", "failed"):
+            patches[f"_test_on_{state}"] = self._hook(state)
         for attribute, function in patches.items():
             patcher = mock.patch.object(Saga, attribute, function, create=True)
             patcher.start()
@@ -46,6 +52,13 @@ class TestSaga(LogisticsSyncCase):
             return {label.replace(" ", "_"): True}
 
         return step
+
+    def _hook(self, state):
+        def hook(saga):
+            self.assertEqual(saga.state, state, "the hook runs once the run is in its state")
+            self.ended.append(state)
+
+        return hook
 
     def _run(self, saga, max_steps=20):
         """Run the saga job by job, as the runner would, checking each enqueued job."""
@@ -80,6 +93,7 @@ class TestSaga(LogisticsSyncCase):
         self.assertEqual(set(saga.step_ids.mapped("state")), {"done"})
         self.assertTrue(saga.context["do_book"])
         self.assertEqual(saga.context["ref"], "X")
+        self.assertEqual(self.ended, ["done"])
 
     def test_failing_step_compensates_completed_steps_in_reverse_order(self):
         self.failing.add("do invoice")
@@ -96,6 +110,7 @@ class TestSaga(LogisticsSyncCase):
         self.assertEqual(
             self.partner.ref, "undo reserve", "the failed step's write was rolled back"
         )
+        self.assertEqual(self.ended, ["compensated"])
 
     def test_steps_are_idempotent_finished_ones_never_rerun(self):
         saga = self._start()
@@ -105,6 +120,7 @@ class TestSaga(LogisticsSyncCase):
         saga.run_next_step()
         self.assertEqual(self.calls, [])
         self.assertEqual(saga.state, "done")
+        self.assertEqual(self.ended, ["done", "done"], "each end of a run calls its hook")
 
     def test_failed_compensation_is_visible_and_retryable(self):
         self.failing.update({"do book", "undo reserve"})
@@ -112,6 +128,7 @@ class TestSaga(LogisticsSyncCase):
         self._run(saga)
         self.assertEqual(saga.state, "failed")
         self.assertIn("undo reserve", saga.error)
+        self.assertEqual(self.ended, ["failed"])
         self.failing.clear()
         self.calls.clear()
         with trap_jobs() as trap:
@@ -120,6 +137,7 @@ class TestSaga(LogisticsSyncCase):
         self._run(saga)
         self.assertEqual(saga.state, "compensated")
         self.assertEqual(self.calls, ["undo reserve"], "only what had not succeeded runs again")
+        self.assertEqual(self.ended, ["failed", "compensated"])
         undo = saga.step_ids.filtered(lambda s: s.kind == "compensation")
         self.assertEqual(undo.attempts, 2)
 
