@@ -487,17 +487,8 @@ class LogisticsSyncFlow(models.Model):
                 headers[name.strip()] = value.strip()
         return headers
 
-    @api.model
-    def _ssrf_settings(self):
-        """Admin-managed SSRF settings (System Parameters): allowed networks, https only."""
-        params = self.env["ir.config_parameter"].sudo()
-        allowed = params.get_param("logistics_sync_webhook.allowed_networks", "")
-        https_only = params.get_param("logistics_sync_webhook.https_only", "False") == "True"
-        return [net.strip() for net in allowed.split(",") if net.strip()], https_only
-
     def _http_session(self):
-        allowed, https_only = self._ssrf_settings()
-        return http_client.make_session(allow_networks=allowed, https_only=https_only)
+        return self.env["logistics.sync.system"]._http_session()
 
     def _deliver_http(self, messages, secrets):
         """POST each message over one kept-alive session; return how many were delivered."""

@@ -3,7 +3,7 @@ import logging
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-from .. import inbound, signing
+from .. import http_client, inbound, signing
 
 _logger = logging.getLogger(__name__)
 
@@ -114,6 +114,21 @@ class LogisticsSyncSystem(models.Model):
             system.inbound_url = (
                 f"{base.rstrip('/')}/logistics_sync/webhook/{system.code}" if system.code else ""
             )
+
+    @api.model
+    def _http_session(self):
+        """A ``requests`` session for any outbound call to a partner (webhooks, carrier
+        APIs...): every connection goes through the SSRF guard, with the administrator's
+        settings (System Parameters ``logistics_sync_webhook.allowed_networks``, a
+        comma-separated list of CIDRs allowed although not public, and
+        ``logistics_sync_webhook.https_only``). Pass a timeout to every call."""
+        params = self.env["ir.config_parameter"].sudo()
+        allowed = params.get_param("logistics_sync_webhook.allowed_networks", "")
+        https_only = params.get_param("logistics_sync_webhook.https_only", "False") == "True"
+        return http_client.make_session(
+            allow_networks=[net.strip() for net in allowed.split(",") if net.strip()],
+            https_only=https_only,
+        )
 
     def _inbound_credentials(self, name):
         """Plaintexts of the credentials ``name`` and ``name_*`` (rotation), server side.
