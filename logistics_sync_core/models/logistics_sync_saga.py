@@ -6,6 +6,8 @@ from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from ..saga import StepRetry
+
 _logger = logging.getLogger(__name__)
 
 CHANNEL = "root.logistics_sync.saga"
@@ -80,9 +82,16 @@ class LogisticsSyncSaga(models.Model):
         saga._enqueue()
         return saga
 
-    def _enqueue(self):
+    def _enqueue(self, eta=None):
         for saga in self:
-            saga.with_delay(channel=CHANNEL, description=f"Saga step: {saga.name}").run_next_step()
+            saga.with_delay(
+                channel=saga._job_channel(), eta=eta, description=f"Saga step: {saga.name}"
+            ).run_next_step()
+
+    def _job_channel(self):
+        """The queue_job channel of this run's steps; a workflow that talks to one partner
+        may give it a sub-channel of its own, so a slow partner holds only its own jobs."""
+        return CHANNEL
 
     def _log(self, step_name, kind):
         self.ensure_one()
@@ -121,12 +130,13 @@ class LogisticsSyncSaga(models.Model):
                 return self._end("compensated")
         else:
             return self.state
-        ok = self._execute(step, kind)
-        if not ok:
+        outcome = self._execute(step, kind)
+        if outcome is False:
             if kind == "compensation":
                 return self._end("failed")
             self.state = "compensating"
-        self._enqueue()
+        # a number: the step met a transient failure and runs again in that many seconds
+        self._enqueue(eta=None if isinstance(outcome, bool) else outcome)
         return self.state
 
     def _end(self, state):
@@ -138,7 +148,8 @@ class LogisticsSyncSaga(models.Model):
         return state
 
     def _execute(self, step, kind):
-        """Run one action or compensation in a savepoint; log it; return success."""
+        """Run one action or compensation in a savepoint and log it. Return True (done),
+        False (failed) or the seconds to wait before trying it again (:class:`StepRetry`)."""
         log = self._log(step.name, kind)
         if log.state == "done":
             return True
@@ -160,22 +171,32 @@ class LogisticsSyncSaga(models.Model):
                 result = method()
         except RetryableJobError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure of a step is a business outcome
-            _logger.info("Saga %s: %s %s failed: %s", self.id, kind, step.name, exc)
+        except StepRetry as retry:
             self.env.invalidate_all()
-            log.write(
-                {
-                    "state": "failed",
-                    "ended_at": fields.Datetime.now(),
-                    "error": "".join(traceback.format_exception_only(exc)).strip(),
-                }
+            if log.attempts < step.max_attempts:
+                _logger.info("Saga %s: %s %s retried: %s", self.id, kind, step.name, retry)
+                log.write({"state": "waiting", "error": retry.reason})
+                return retry.seconds or self._workflow().retry_delay(log.attempts)
+            reason = _(
+                "%(reason)s (gave up after %(count)s attempts)",
+                reason=retry.reason,
+                count=log.attempts,
             )
-            self.error = f"{kind} '{step.name}': {exc}"
-            return False
+            return self._fail_step(step, kind, log, reason)
+        except Exception as exc:  # noqa: BLE001 - any failure of a step is a business outcome
+            self.env.invalidate_all()
+            error = "".join(traceback.format_exception_only(exc)).strip()
+            return self._fail_step(step, kind, log, error, str(exc))
         if isinstance(result, dict):
             self.context = {**(self.context or {}), **result}
         log.write({"state": "done", "ended_at": fields.Datetime.now(), "error": False})
         return True
+
+    def _fail_step(self, step, kind, log, error, reason=None):
+        _logger.info("Saga %s: %s %s failed: %s", self.id, kind, step.name, reason or error)
+        log.write({"state": "failed", "ended_at": fields.Datetime.now(), "error": error})
+        self.error = f"{kind} '{step.name}': {reason or error}"
+        return False
 
     def action_retry(self):
         """Resume a failed run: a failed compensation is tried again, finished steps are not."""

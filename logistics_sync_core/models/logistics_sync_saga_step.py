@@ -13,9 +13,16 @@ class LogisticsSyncSagaStep(models.Model):
     sequence = fields.Integer()
     kind = fields.Selection([("action", "Action"), ("compensation", "Compensation")], required=True)
     state = fields.Selection(
-        [("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+        [
+            ("running", "Running"),
+            ("waiting", "Waiting to retry"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+        ],
         default="running",
         required=True,
+        help="Waiting to retry: the last attempt met a transient failure (see the error); "
+        "the step runs again later, up to its largest number of attempts.",
     )
     attempts = fields.Integer()
     started_at = fields.Datetime()

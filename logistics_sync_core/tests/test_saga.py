@@ -5,7 +5,7 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..saga import Step, Workflow
+from ..saga import Step, StepRetry, Workflow
 from .common import LogisticsSyncCase
 
 WORKFLOW = Workflow(
@@ -30,6 +30,7 @@ class TestSaga(LogisticsSyncCase):
         self.calls = []
         self.ended = []  # the end hooks called, in order
         self.failing = set()
+        self.transient = {}  # label: how many more times it meets a transient failure
         Saga = type(self.env["logistics.sync.saga"])
         patches = {"_get_workflows": lambda model: {WORKFLOW.code: WORKFLOW}}
         for name in ("reserve", "notify", "book", "invoice"):
@@ -49,6 +50,9 @@ class TestSaga(LogisticsSyncCase):
             saga.partner_probe().write({"ref": label})
             if label in self.failing:
                 raise ValueError(f"{label} refused by the partner")
+            if self.transient.get(label):
+                self.transient[label] -= 1
+                raise StepRetry(f"{label}: partner unavailable")
             return {label.replace(" ", "_"): True}
 
         return step
@@ -140,6 +144,41 @@ class TestSaga(LogisticsSyncCase):
         self.assertEqual(self.ended, ["failed", "compensated"])
         undo = saga.step_ids.filtered(lambda s: s.kind == "compensation")
         self.assertEqual(undo.attempts, 2)
+
+    def test_transient_failure_retries_the_step_later_without_compensating(self):
+        self.transient["do book"] = 2
+        saga = self._start()
+        for _step in ("reserve", "notify"):
+            saga.run_next_step()
+        with trap_jobs() as trap:
+            saga.run_next_step()
+        book = saga.step_ids.filtered(lambda s: s.name == "book")
+        self.assertEqual((book.state, book.attempts), ("waiting", 1))
+        self.assertEqual(book.error, "do book: partner unavailable")
+        self.assertEqual(saga.state, "running")
+        self.assertEqual(self.partner.ref, "do notify", "the waiting step's write was rolled back")
+        trap.assert_jobs_count(1)
+        job = trap.enqueued_jobs[0]
+        self.assertEqual(job.channel, "root.logistics_sync.saga")
+        self.assertTrue(job.eta, "the retry is scheduled later, not at once")
+        self._run(saga)
+        self.assertEqual(saga.state, "done")
+        self.assertEqual((book.state, book.attempts, book.error), ("done", 3, False))
+        self.assertEqual(self.calls.count("do book"), 3)
+        self.assertEqual(self.ended, ["done"])
+
+    def test_transient_failure_gives_up_after_max_attempts_and_compensates(self):
+        self.transient["do book"] = 99
+        saga = self._start()
+        self._run(saga)
+        self.assertEqual(saga.state, "compensated")
+        book = saga.step_ids.filtered(lambda s: s.name == "book" and s.kind == "action")
+        self.assertEqual((book.state, book.attempts), ("failed", 5))
+        self.assertIn("gave up after 5 attempts", book.error)
+        self.assertEqual(
+            self.calls, ["do reserve", "do notify"] + ["do book"] * 5 + ["undo reserve"]
+        )
+        self.assertEqual(self.ended, ["compensated"])
 
     def test_unknown_workflow_is_refused(self):
         with self.assertRaisesRegex(UserError, "No workflow 'nope' is installed"):
