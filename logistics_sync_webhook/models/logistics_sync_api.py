@@ -268,8 +268,9 @@ class LogisticsSyncApi(models.AbstractModel):
 
     @api.model
     def _api_shipment_request(self, key, body):
-        """``POST /shipments``: record a booking request for a transfer (202). Nothing is
-        booked with a carrier here and no event is emitted."""
+        """``POST /shipments``: a booking request for a transfer (202), recorded and handed
+        to :meth:`logistics.sync.api.shipment.request._process` (which books it when a
+        carrier addon is installed)."""
         data = self._parse_json(body)
         inbound.check_schema(_SHIPMENT_REQUEST_SCHEMA, data, "$")
         picking = self._resolve(key, "stock.picking", data["picking_id"], "shipment")
@@ -284,18 +285,7 @@ class LogisticsSyncApi(models.AbstractModel):
                 "payload": data,
             }
         )
-        picking.message_post(
-            body=self.env._(
-                "%(system)s requested a shipment booking (%(id)s); no carrier was called.",
-                system=key.system_id.name,
-                id=request.uid,
-            )
-        )
-        return 202, {
-            "id": request.uid,
-            "status": "requested",
-            "shipment_id": self.env["logistics.sync.record"]._canonical_id(picking),
-        }
+        return request._process()
 
     @api.model
     def _api_shipment_get(self, key, reference):

@@ -4,9 +4,10 @@ from odoo import fields, models
 class LogisticsSyncApiShipmentRequest(models.Model):
     """A shipment booking a partner asked for through the REST API.
 
-    Only recorded: no carrier is called and no ``shipment.booked`` event is emitted (there is
-    no booking until a carrier confirms one). Someone in the warehouse, or a carrier addon,
-    acts on it.
+    With this addon alone it is only recorded: no carrier is called and no
+    ``shipment.booked`` event is emitted (there is no booking until a carrier confirms one);
+    someone in the warehouse acts on it. A carrier addon books it by overriding
+    :meth:`_process`.
     """
 
     _name = "logistics.sync.api.shipment.request"
@@ -32,3 +33,19 @@ class LogisticsSyncApiShipmentRequest(models.Model):
     )
 
     _sql_constraints = [("uid_unique", "UNIQUE(uid)", "Request ids are unique.")]
+
+    def _process(self):
+        """Act on the request; return the API answer ``(status, body)``."""
+        self.ensure_one()
+        self.picking_id.message_post(
+            body=self.env._(
+                "%(system)s requested a shipment booking (%(id)s); no carrier was called.",
+                system=self.system_id.name,
+                id=self.uid,
+            )
+        )
+        return 202, {
+            "id": self.uid,
+            "status": "requested",
+            "shipment_id": self.env["logistics.sync.record"]._canonical_id(self.picking_id),
+        }

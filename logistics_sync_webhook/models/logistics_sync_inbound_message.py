@@ -560,7 +560,7 @@ class LogisticsSyncInboundMessage(models.Model):
         """Record the status a system reports for a transfer (code mapped to canonical)."""
         status = self._inbound_code("status", data["status"])
         picking = self._inbound_resolve("stock.picking", data["picking_id"])
-        occurred_at = _parse_datetime(data.get("occurred_at")) or fields.Datetime.now()
+        occurred_at = parse_datetime(data.get("occurred_at")) or fields.Datetime.now()
         known = picking.logistics_sync_status_date
         if known and occurred_at < known:
             # reports can arrive out of order: an older one must not undo a newer one
@@ -598,7 +598,7 @@ class LogisticsSyncInboundMessage(models.Model):
         return picking, "done"
 
 
-def _parse_datetime(value):
+def parse_datetime(value):
     """ISO 8601 text to a naive UTC datetime; ``None`` if empty; UserError if unreadable."""
     if not value:
         return None
