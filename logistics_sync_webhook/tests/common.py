@@ -5,7 +5,26 @@ from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
 from .receiver import Receiver
 
 
-class WebhookCase(LogisticsSyncCase):
+class LocalPartnerMixin:
+    """For tests whose partner is a real server on 127.0.0.1: the SSRF guard allows it, and
+    requests keep their own timeouts."""
+
+    @classmethod
+    def _allow_local_partners(cls):
+        cls.env["ir.config_parameter"].set_param(
+            "logistics_sync_webhook.allowed_networks", "127.0.0.1/32"
+        )
+
+    @classmethod
+    def _request_handler(cls, session, request, /, **kwargs):
+        # Odoo's test harness raises every timeout under 10 s to 10 s (and cannot compare a
+        # (connect, read) pair); timeouts are what these tests check, and they only ever
+        # reach local partners.
+        assert request.url.startswith("http://127.0.0.1:"), request.url
+        return _super_send(session, request, **kwargs)
+
+
+class WebhookCase(LocalPartnerMixin, LogisticsSyncCase):
     """A live local receiver, allowed by the SSRF guard, and an HTTP subscription to it."""
 
     @classmethod
@@ -14,9 +33,7 @@ class WebhookCase(LogisticsSyncCase):
         cls.receiver = Receiver(hang_seconds=3)
         cls.receiver.__enter__()
         cls.addClassCleanup(cls.receiver.__exit__, None, None, None)
-        cls.env["ir.config_parameter"].set_param(
-            "logistics_sync_webhook.allowed_networks", "127.0.0.1/32"
-        )
+        cls._allow_local_partners()
         cls.types = cls.env["logistics.sync.event.type"]
         cls.flow = cls._subscription("Orders to WMS", cls.wms, "/hook")
         cls.secret = cls.flow.signing_key_ids._secrets()[0]
@@ -38,13 +55,6 @@ class WebhookCase(LogisticsSyncCase):
         )
         cls.env["logistics.sync.signing.key"]._generate(flow)
         return flow
-
-    @classmethod
-    def _request_handler(cls, session, request, /, **kwargs):
-        # Odoo's test harness raises every timeout under 10 s to 10 s; timeouts are what
-        # these tests check, and they only ever reach the local receiver.
-        assert request.url.startswith("http://127.0.0.1:"), request.url
-        return _super_send(session, request, **kwargs)
 
     def setUp(self):
         super().setUp()
