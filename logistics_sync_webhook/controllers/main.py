@@ -21,18 +21,27 @@ class InboundWebhookController(http.Controller):
         message id already received; any refusal is ``{"error": code, "message": ...}`` with
         a 4xx status (see ``inbound.InboundError``).
         """
+        seen = {}
         try:
-            created, message_id = self._receive(code)
+            created, message_id = self._receive(code, seen)
         except inbound.InboundError as exc:
+            self._log_edge("refused", seen.get("system"), exc.status, exc.code)
             return request.make_json_response(
                 exc.body(), headers=list(exc.headers.items()), status=exc.status
             )
+        if not created:
+            self._log_edge("duplicate", seen["system"], 200)
         return request.make_json_response(
             {"status": "accepted" if created else "duplicate", "id": message_id},
             status=202 if created else 200,
         )
 
-    def _receive(self, code):
+    def _log_edge(self, outcome, system, status, error=None):
+        # counted for the monitor: a refusal or a duplicate leaves no message of its own
+        request.update_env(user=SUPERUSER_ID)
+        request.env["logistics.sync.edge.log"]._log("inbound", outcome, system, status, error)
+
+    def _receive(self, code, seen):
         httprequest = request.httprequest
         if httprequest.method != "POST":
             raise inbound.InboundError(
@@ -42,6 +51,7 @@ class InboundWebhookController(http.Controller):
         request.update_env(user=SUPERUSER_ID)
         System = request.env["logistics.sync.system"]
         system = System._by_code(code) if inbound.SYSTEM_CODE_RE.fullmatch(code) else System
+        seen["system"] = system
         limit = (system.inbound_max_bytes if system else 0) or inbound.DEFAULT_MAX_BYTES
         if httprequest.content_length is not None and httprequest.content_length > limit:
             raise inbound.too_large(limit)

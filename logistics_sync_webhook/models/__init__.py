@@ -10,3 +10,4 @@ from . import logistics_sync_api_call
 from . import logistics_sync_api_idempotency
 from . import logistics_sync_api_shipment_request
 from . import logistics_sync_api
+from . import logistics_sync_edge_log

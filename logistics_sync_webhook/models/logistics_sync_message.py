@@ -1,7 +1,7 @@
 import uuid
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 
 from .. import delivery
 from .logistics_sync_message_attempt import EXCERPT_LIMIT
@@ -16,6 +16,14 @@ class LogisticsSyncMessage(models.Model):
     attempt_ids = fields.One2many("logistics.sync.message.attempt", "message_id", readonly=True)
     last_status_code = fields.Integer(readonly=True)
     delivered_at = fields.Datetime(readonly=True)
+
+    @api.model
+    def _create_for(self, event, flow):
+        message = super()._create_for(event, flow)
+        if not message:
+            # the UNIQUE constraint absorbed a second routing: counted for the monitor
+            self.env["logistics.sync.edge.log"]._log("outbound", "duplicate", flow.system_id)
+        return message
 
     # ------------------------------------------------------------ transport hooks
     def _send_http(self):

@@ -28,6 +28,18 @@ class TestDeliveryRules(WebhookCase):
         SvixWebhook(self.secret).verify(request["body"], request["headers"])
         self.assertTrue(order)
 
+    def test_a_second_routing_absorbed_by_the_constraint_is_counted(self):
+        order = self._create_order()
+        order.action_confirm()
+        events = self._events(order).filtered(lambda e: e.type_code == "order.confirmed")
+        self.assertTrue(events._route())
+        events.state = "new"  # as if the routing job ran again after a crash
+        self.assertFalse(events._route())
+        logged = self.env["logistics.sync.edge.log"].search([("direction", "=", "outbound")])
+        self.assertEqual(
+            [(log.outcome, log.system_id) for log in logged], [("duplicate", self.wms)]
+        )
+
     def test_rate_limit_spaces_the_requests(self):
         self.flow.rate_limit = 4
         for _index in range(3):

@@ -143,6 +143,24 @@ class TestInboundVerification(InboundCase):
         orders = self.env["sale.order"].search([("client_order_ref", "=", "MK-REPLAY")])
         self.assertEqual(len(orders), 1)
 
+    def test_duplicates_and_refusals_are_counted(self):
+        body = envelope("order.created", order_data(external_id="MK-COUNTED"))
+        headers = standard_headers(body)
+        self._post(self.market.code, body, headers)
+        self._post(self.market.code, body, headers)
+        self._post(self.market.code, body, {**headers, "webhook-signature": "v1,bad"})
+        self._post("no_such_system", body, headers)
+        logged = self.env["logistics.sync.edge.log"].search([], order="id")
+        self.assertEqual(
+            [(log.outcome, log.system_id, log.status, log.error) for log in logged],
+            [
+                ("duplicate", self.market, 200, False),
+                ("refused", self.market, 401, "unauthorized"),
+                ("refused", self.env["logistics.sync.system"], 401, "unauthorized"),
+            ],
+        )
+        self.assertEqual(len(self._messages()), 1, "accepted messages are counted apart")
+
     def test_generic_hmac_header_scheme(self):
         body = envelope("shipment.status", {"picking_id": "P-1", "status": "IN_TRANSIT"}, id="m-1")
         digest = hmac.new(HMAC_SECRET.encode(), body, hashlib.sha512).digest()
