@@ -1,6 +1,7 @@
 {
     "name": "Logistics Sync Monitor",
-    "summary": "Where warehouse staff see what is stuck and admins replay what failed",
+    "summary": "Exception desk, dashboards, SLA alerts, requeue and replay console, "
+    "Prometheus metrics",
     "version": "18.0.1.0.0",
     "category": "Inventory/Logistics",
     "license": "LGPL-3",
@@ -12,10 +13,30 @@
         "logistics_sync_carrier",
         "logistics_sync_wms",
     ],
+    "external_dependencies": {"python": ["prometheus_client"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/logistics_sync_exception_security.xml",
+        "data/logistics_sync_event_type_data.xml",
+        "data/mail_template_data.xml",
+        "data/discuss_channel_data.xml",
+        "data/ir_cron_data.xml",
+        "views/logistics_sync_exception_views.xml",
+        "views/logistics_sync_exception_rule_views.xml",
+        "views/logistics_sync_console_views.xml",
+        "views/logistics_sync_metrics_token_views.xml",
+        "views/logistics_sync_monitor_rollup_views.xml",
+        "views/res_users_views.xml",
         "views/logistics_sync_monitor_views.xml",
         "views/logistics_sync_monitor_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "logistics_sync_monitor/static/src/dashboard/*",
+        ],
+        "web.assets_tests": [
+            "logistics_sync_monitor/static/tests/tours/*",
+        ],
+    },
     "installable": True,
 }

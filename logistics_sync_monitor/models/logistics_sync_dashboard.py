@@ -1,0 +1,564 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+#: Hourly graphs cover this many days.
+GRAPH_DAYS = 7
+MANAGER_GROUP = "logistics_sync_core.group_logistics_sync_manager"
+
+
+class LogisticsSyncDashboard(models.AbstractModel):
+    """The figures of the monitor's dashboard (client action ``logistics_sync_dashboard``).
+
+    Two pages: ``manager`` (the whole suite, managers only) and ``staff`` (what waits in the
+    user's warehouses, through the exceptions' record rules). Each tile is a method listed
+    in :meth:`_get_tiles` returning ``{"value": ..., "rows": [...], "action": ...}``; every
+    figure comes from SQL aggregates or the hourly rollup, never from loading records.
+    A tile whose source is not installed yet is a *slot*: shown, marked, without a number.
+    """
+
+    _name = "logistics.sync.dashboard"
+    _description = "Logistics Sync Dashboard"
+
+    @api.model
+    def _get_tiles(self):
+        """Return ``{page: [(key, title, method or None)]}``; ``None`` marks a slot for a
+        source still to come. Extend with ``super()`` (insert, or replace a slot)."""
+        return {
+            "manager": [
+                ("lag", _("Event lag (event written → delivered)"), "_tile_lag"),
+                ("success", _("Delivery success rate, last 24 h"), "_tile_success"),
+                ("duplicates", _("Duplicates absorbed, last 24 h"), "_tile_duplicates"),
+                ("unacknowledged", _("Unacknowledged webhooks"), "_tile_unacknowledged"),
+                ("dead", _("Dead letters"), "_tile_dead"),
+                ("breakers", _("Tripped circuit breakers"), "_tile_breakers"),
+                ("sagas", _("Stuck or failed sagas"), "_tile_sagas"),
+                ("exceptions", _("Open exceptions"), "_tile_exceptions"),
+                ("codes", _("Unknown codes in quarantine"), "_tile_codes"),
+                ("parked", _("Parked changes to review"), "_tile_parked"),
+                ("bookings", _("Failed or refused carrier bookings"), None),
+                ("pod", _("Late proof of delivery"), None),
+                ("reconciliation", _("Reconciliation differences to review"), None),
+            ],
+            "staff": [
+                ("exceptions", _("Open exceptions in my warehouses"), "_tile_exceptions"),
+                ("mine", _("Assigned to me"), "_tile_mine"),
+                ("unassigned", _("Unassigned"), "_tile_unassigned"),
+                ("by_kind", _("Open exceptions by kind"), "_tile_by_kind"),
+                ("bookings", _("Failed or refused carrier bookings"), None),
+                ("pod", _("Late proof of delivery"), None),
+            ],
+        }
+
+    @api.model
+    def get_data(self, page="staff"):
+        """Everything the dashboard shows for ``page`` (one call)."""
+        if page == "manager" and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(_("The manager dashboard is for Logistics Sync managers."))
+        if page not in ("manager", "staff"):
+            page = "staff"
+        now = fields.Datetime.now()
+        self.env.flush_all()
+        tiles = []
+        for key, title, method in self._get_tiles()[page]:
+            tile = {"key": key, "title": title}
+            if method:
+                tile.update(getattr(self, method)(now, page))
+            else:
+                tile["slot"] = _("Arrives with the carrier and WMS sources (not built yet).")
+            tiles.append(tile)
+        return {
+            "page": page,
+            "generated_at": fields.Datetime.to_string(now),
+            "tiles": tiles,
+            "series": self._series(now, page),
+        }
+
+    # ------------------------------------------------------------------ helpers
+
+    def _rows(self, query, params):
+        self.env.cr.execute(query, params)
+        return self.env.cr.fetchall()
+
+    def _action(self, name, model, domain, view_mode="list,form", context=None):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "views": [[False, mode] for mode in view_mode.split(",")],
+            "domain": domain,
+            "context": context or {},
+        }
+
+    def _system_names(self):
+        return dict(self._rows("SELECT id, name FROM logistics_sync_system", ()))
+
+    # ------------------------------------------------------------------ manager tiles
+
+    def _tile_lag(self, now, page):
+        rows = self._rows(
+            """
+            SELECT flow_id, system_id,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)
+                       FILTER (WHERE delivered_at >= %(hour)s),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY lag)
+                       FILTER (WHERE delivered_at >= %(hour)s),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY lag),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY lag),
+                   count(*) FILTER (WHERE delivered_at >= %(hour)s), count(*)
+              FROM (SELECT m.flow_id, m.system_id, m.delivered_at,
+                           greatest(extract(epoch FROM m.delivered_at - e.create_date), 0) AS lag
+                      FROM logistics_sync_message m
+                      JOIN logistics_sync_event e ON e.id = m.event_id
+                     WHERE m.delivered_at >= %(day)s AND m.state = 'sent') d
+             GROUP BY 1, 2
+             ORDER BY 1
+            """,
+            {"hour": now - timedelta(hours=1), "day": now - timedelta(days=1)},
+        )
+        flows = dict(self._rows("SELECT id, name FROM logistics_sync_flow", ()))
+        systems = self._system_names()
+
+        def seconds(value):
+            return round(value, 1) if value is not None else None
+
+        table = [
+            {
+                "label": f"{flows.get(flow_id, '?')} → {systems.get(system_id, '?')}",
+                "p50_hour": seconds(p50h),
+                "p95_hour": seconds(p95h),
+                "p50_day": seconds(p50d),
+                "p95_day": seconds(p95d),
+                "count_hour": count_hour,
+                "count_day": count_day,
+            }
+            for flow_id, system_id, p50h, p95h, p50d, p95d, count_hour, count_day in rows
+        ]
+        worst = max((row["p95_day"] or 0 for row in table), default=None)
+        return {
+            "value": worst,
+            "unit": "s",
+            "caption": _("worst p95 over the last day"),
+            "table": table,
+            "action": self._action(
+                _("Delivered in the last day"),
+                "logistics.sync.message",
+                [
+                    ("state", "=", "sent"),
+                    ("delivered_at", ">=", fields.Datetime.to_string(now - timedelta(days=1))),
+                ],
+            ),
+        }
+
+    def _tile_success(self, now, page):
+        rows = self._rows(
+            """
+            SELECT m.system_id,
+                   count(*) FILTER (WHERE a.attempted_at >= %(day)s AND a.outcome = 'delivered'),
+                   count(*) FILTER (WHERE a.attempted_at >= %(day)s),
+                   count(*) FILTER (WHERE a.attempted_at < %(day)s AND a.outcome = 'delivered'),
+                   count(*) FILTER (WHERE a.attempted_at < %(day)s)
+              FROM logistics_sync_message_attempt a
+              JOIN logistics_sync_message m ON m.id = a.message_id
+             WHERE a.attempted_at >= %(two_days)s
+             GROUP BY 1
+            """,
+            {"day": now - timedelta(days=1), "two_days": now - timedelta(days=2)},
+        )
+        systems = self._system_names()
+
+        def rate(ok, total):
+            return round(100.0 * ok / total, 1) if total else None
+
+        table = [
+            {
+                "label": systems.get(system_id, "?"),
+                "rate": rate(ok, total),
+                "previous": rate(ok_before, total_before),
+                "attempts": total,
+            }
+            for system_id, ok, total, ok_before, total_before in rows
+        ]
+        ok = sum(r[1] for r in rows)
+        total = sum(r[2] for r in rows)
+        return {
+            "value": rate(ok, total),
+            "unit": "%",
+            "previous": rate(sum(r[3] for r in rows), sum(r[4] for r in rows)),
+            "caption": _("%s attempts", total),
+            "table": table,
+            "action": self._action(
+                _("Undelivered messages"),
+                "logistics.sync.message",
+                [("state", "in", ("failed", "dead"))],
+            ),
+        }
+
+    def _tile_duplicates(self, now, page):
+        rows = self._rows(
+            """
+            SELECT direction,
+                   count(*) FILTER (WHERE create_date >= %(day)s),
+                   count(*) FILTER (WHERE create_date < %(day)s)
+              FROM logistics_sync_edge_log
+             WHERE outcome = 'duplicate' AND create_date >= %(two_days)s
+             GROUP BY 1
+            """,
+            {"day": now - timedelta(days=1), "two_days": now - timedelta(days=2)},
+        )
+        by_direction = {direction: (today, before) for direction, today, before in rows}
+        inbound, outbound = (
+            by_direction.get("inbound", (0, 0)),
+            by_direction.get("outbound", (0, 0)),
+        )
+        return {
+            "value": inbound[0] + outbound[0],
+            "previous": inbound[1] + outbound[1],
+            "caption": _(
+                "%(inbound)s inbound, %(outbound)s outbound",
+                inbound=inbound[0],
+                outbound=outbound[0],
+            ),
+            "action": self._action(
+                _("Absorbed duplicates"),
+                "logistics.sync.edge.log",
+                [("outcome", "=", "duplicate")],
+            ),
+        }
+
+    def _tile_unacknowledged(self, now, page):
+        [(failed, late)] = self._rows(
+            """
+            SELECT count(*) FILTER (WHERE state = 'failed'),
+                   count(*) FILTER (WHERE state = 'pending' AND deadline < %s)
+              FROM logistics_sync_message WHERE state IN ('pending', 'failed')
+            """,
+            (now,),
+        )
+        return {
+            "value": failed + late,
+            "caption": _(
+                "%(failed)s without a 2xx, %(late)s pending past their SLA",
+                failed=failed,
+                late=late,
+            ),
+            "status": "danger" if failed + late else "success",
+            "action": self._action(
+                _("Unacknowledged messages"),
+                "logistics.sync.message",
+                [
+                    "|",
+                    ("state", "=", "failed"),
+                    "&",
+                    ("state", "=", "pending"),
+                    ("deadline", "<", fields.Datetime.to_string(now)),
+                ],
+            ),
+        }
+
+    def _tile_dead(self, now, page):
+        [(dead,)] = self._rows(
+            "SELECT count(*) FROM logistics_sync_message WHERE state = 'dead'", ()
+        )
+        [(today, before)] = self._rows(
+            """
+            SELECT count(*) FILTER (WHERE attempted_at >= %(day)s),
+                   count(*) FILTER (WHERE attempted_at < %(day)s)
+              FROM logistics_sync_message_attempt
+             WHERE outcome IN ('dead', 'refused') AND attempted_at >= %(two_days)s
+            """,
+            {"day": now - timedelta(days=1), "two_days": now - timedelta(days=2)},
+        )
+        return {
+            "value": dead,
+            "caption": _(
+                "%(today)s dead-lettered in the last 24 h (%(before)s the day before)",
+                today=today,
+                before=before,
+            ),
+            "status": "danger" if dead else "success",
+            "action": self._action(
+                _("Dead-lettered messages"), "logistics.sync.message", [("state", "=", "dead")]
+            ),
+        }
+
+    def _tile_breakers(self, now, page):
+        [(flows,)] = self._rows(
+            "SELECT count(*) FROM logistics_sync_flow WHERE active AND delivery_state = 'tripped'",
+            (),
+        )
+        [(systems,)] = self._rows(
+            "SELECT count(*) FROM logistics_sync_system WHERE active AND state = 'tripped'", ()
+        )
+        return {
+            "value": flows + systems,
+            "caption": _(
+                "%(flows)s subscription(s), %(systems)s system(s)", flows=flows, systems=systems
+            ),
+            "status": "danger" if flows + systems else "success",
+            "action": self._action(
+                _("Tripped subscriptions"),
+                "logistics.sync.flow",
+                [("delivery_state", "=", "tripped")],
+            ),
+        }
+
+    def _tile_sagas(self, now, page):
+        [(failed, compensated, stuck)] = self._rows(
+            """
+            SELECT count(*) FILTER (WHERE state = 'failed'),
+                   count(*) FILTER (WHERE state = 'compensated'),
+                   count(*) FILTER (WHERE state IN ('running', 'compensating')
+                                      AND write_date < %s)
+              FROM logistics_sync_saga
+             WHERE state IN ('failed', 'compensated', 'running', 'compensating')
+            """,
+            (now - timedelta(hours=1),),
+        )
+        return {
+            "value": failed + stuck,
+            "caption": _(
+                "%(failed)s failed, %(stuck)s stuck over 1 h, %(compensated)s compensated",
+                failed=failed,
+                stuck=stuck,
+                compensated=compensated,
+            ),
+            "status": "danger" if failed + stuck else "success",
+            "action": self._action(
+                _("Sagas needing attention"),
+                "logistics.sync.saga",
+                [
+                    "|",
+                    ("state", "in", ("failed", "compensated")),
+                    "&",
+                    ("state", "in", ("running", "compensating")),
+                    ("write_date", "<", fields.Datetime.to_string(now - timedelta(hours=1))),
+                ],
+            ),
+        }
+
+    def _tile_exceptions(self, now, page):
+        Exception = self.env["logistics.sync.exception"]
+        domain = [("state", "in", ("new", "assigned"))]
+        ages = [
+            (_("under 1 h"), now - timedelta(hours=1), None),
+            (_("1-24 h"), now - timedelta(days=1), now - timedelta(hours=1)),
+            (_("1-7 days"), now - timedelta(days=7), now - timedelta(days=1)),
+            (_("over 7 days"), None, now - timedelta(days=7)),
+        ]
+        by_age = []
+        total = 0
+        for label, after, before in ages:
+            age_domain = list(domain)
+            if after:
+                age_domain.append(("first_seen", ">=", fields.Datetime.to_string(after)))
+            if before:
+                age_domain.append(("first_seen", "<", fields.Datetime.to_string(before)))
+            count = Exception.search_count(age_domain)
+            total += count
+            by_age.append(
+                {
+                    "label": label,
+                    "count": count,
+                    "action": self._exception_action(label, age_domain),
+                }
+            )
+        by_assignee = [
+            {
+                "label": user.name if user else _("Unassigned"),
+                "count": count,
+                "action": self._exception_action(
+                    user.name if user else _("Unassigned"),
+                    [*domain, ("user_id", "=", user.id or False)],
+                ),
+            }
+            for user, count in Exception._read_group(
+                domain, ["user_id"], ["__count"], order="__count desc", limit=8
+            )
+        ]
+        opened = Exception.search_count(
+            [("first_seen", ">=", fields.Datetime.to_string(now - timedelta(days=1)))]
+        )
+        opened_before = Exception.search_count(
+            [
+                ("first_seen", ">=", fields.Datetime.to_string(now - timedelta(days=2))),
+                ("first_seen", "<", fields.Datetime.to_string(now - timedelta(days=1))),
+            ]
+        )
+        return {
+            "value": total,
+            "caption": _(
+                "%(opened)s opened in the last 24 h (%(before)s the day before)",
+                opened=opened,
+                before=opened_before,
+            ),
+            "status": "warning" if total else "success",
+            "groups": [
+                {"title": _("By age"), "rows": by_age},
+                {"title": _("By assignee"), "rows": by_assignee},
+            ],
+            "action": self._exception_action(_("Open exceptions"), domain, kanban=True),
+        }
+
+    def _exception_action(self, name, domain, kanban=False):
+        return self._action(
+            name,
+            "logistics.sync.exception",
+            domain,
+            view_mode="kanban,list,form" if kanban else "list,kanban,form",
+        )
+
+    def _tile_codes(self, now, page):
+        [(count,)] = self._rows(
+            "SELECT count(*) FROM logistics_sync_code_quarantine WHERE state = 'new'", ()
+        )
+        return {
+            "value": count,
+            "status": "warning" if count else "success",
+            "action": self._action(
+                _("Unknown codes"), "logistics.sync.code.quarantine", [("state", "=", "new")]
+            ),
+        }
+
+    def _tile_parked(self, now, page):
+        [(count,)] = self._rows(
+            "SELECT count(*) FROM logistics_sync_parked_change WHERE state = 'pending'", ()
+        )
+        return {
+            "value": count,
+            "status": "warning" if count else "success",
+            "action": self._action(
+                _("Parked changes"), "logistics.sync.parked.change", [("state", "=", "pending")]
+            ),
+        }
+
+    # ------------------------------------------------------------------ staff tiles
+
+    def _tile_mine(self, now, page):
+        domain = [("state", "in", ("new", "assigned")), ("user_id", "=", self.env.uid)]
+        count = self.env["logistics.sync.exception"].search_count(domain)
+        return {"value": count, "action": self._exception_action(_("My exceptions"), domain)}
+
+    def _tile_unassigned(self, now, page):
+        domain = [("state", "=", "new"), ("user_id", "=", False)]
+        count = self.env["logistics.sync.exception"].search_count(domain)
+        return {
+            "value": count,
+            "status": "warning" if count else "success",
+            "action": self._exception_action(_("Unassigned exceptions"), domain),
+        }
+
+    def _tile_by_kind(self, now, page):
+        Exception = self.env["logistics.sync.exception"]
+        kinds = dict(Exception._selection_kind())
+        domain = [("state", "in", ("new", "assigned"))]
+        rows = [
+            {
+                "label": kinds.get(kind, kind),
+                "count": count,
+                "action": self._exception_action(
+                    kinds.get(kind, kind), [*domain, ("kind", "=", kind)]
+                ),
+            }
+            for kind, count in Exception._read_group(
+                domain, ["kind"], ["__count"], order="__count desc"
+            )
+        ]
+        return {
+            "value": sum(row["count"] for row in rows),
+            "groups": [{"title": _("By kind"), "rows": rows}],
+            "action": self._exception_action(_("Open exceptions"), domain),
+        }
+
+    # ------------------------------------------------------------------ graphs
+
+    def _series(self, now, page):
+        """Hourly series over the last days: ``{"hours": [...], "lines": [{label, data}]}``
+        per graph."""
+        since = (now - timedelta(days=GRAPH_DAYS)).replace(minute=0, second=0, microsecond=0)
+        hours = []
+        moment = since
+        while moment <= now:
+            hours.append(moment)
+            moment += timedelta(hours=1)
+        index = {hour: position for position, hour in enumerate(hours)}
+
+        def line(label, counts):
+            data = [0] * len(hours)
+            for hour, count in counts:
+                if hour in index:
+                    data[index[hour]] += count
+            return {"label": label, "data": data}
+
+        labels = [fields.Datetime.to_string(hour) for hour in hours]
+        if page == "staff":
+            groups = (
+                self.env["logistics.sync.exception"]
+                .with_context(tz="UTC")
+                ._read_group(
+                    [("first_seen", ">=", fields.Datetime.to_string(since))],
+                    ["first_seen:hour"],
+                    ["__count"],
+                )
+            )
+            counts = [(hour.replace(tzinfo=None), count) for hour, count in groups]
+            return [
+                {
+                    "key": "exceptions",
+                    "title": _("Exceptions opened per hour in my warehouses"),
+                    "labels": labels,
+                    "lines": [line(_("Opened"), counts)],
+                }
+            ]
+        Rollup = self.env["logistics.sync.monitor.rollup"]
+
+        def by_label(metric, names=None, total=None):
+            """One line per label (named by ``names``), or one line ``total``."""
+            grouped = {}
+            for (hour, _system, label), (count, _sum) in Rollup._series(metric, since, now).items():
+                name = total or (names or {}).get(label, label)
+                grouped.setdefault(name, []).append((hour, count))
+            return [line(name, counts) for name, counts in sorted(grouped.items())]
+
+        attempts = {}
+        for (hour, _system, outcome), (count, _total) in Rollup._series(
+            "attempt", since, now
+        ).items():
+            key = _("Delivered") if outcome == "delivered" else _("Not delivered")
+            attempts.setdefault(key, []).append((hour, count))
+        return [
+            {
+                "key": "events",
+                "title": _("Events per hour"),
+                "labels": labels,
+                "lines": by_label("event", total=_("Events")),
+            },
+            {
+                "key": "attempts",
+                "title": _("Delivery attempts per hour"),
+                "labels": labels,
+                "lines": [line(name, counts) for name, counts in sorted(attempts.items())],
+            },
+            {
+                "key": "inbound",
+                "title": _("Inbound webhooks per hour"),
+                "labels": labels,
+                "lines": by_label(
+                    "inbound",
+                    names={
+                        "accepted": _("Accepted"),
+                        "duplicate": _("Duplicate"),
+                        "refused": _("Refused"),
+                    },
+                ),
+            },
+            {
+                "key": "exceptions",
+                "title": _("Exceptions opened per hour"),
+                "labels": labels,
+                "lines": by_label(
+                    "exception", names=dict(self.env["logistics.sync.exception"]._selection_kind())
+                ),
+            },
+        ]

@@ -1,0 +1,33 @@
+from odoo import _, models
+
+
+class LogisticsSyncSaga(models.Model):
+    """Failed and compensated saga runs feed the desk."""
+
+    _name = "logistics.sync.saga"
+    _inherit = ["logistics.sync.saga", "logistics.sync.exception.source"]
+
+    def _exception_kind(self):
+        return "saga_failed"
+
+    def _exception_needed(self):
+        if self.state in ("failed", "compensated"):
+            return True
+        return False if self.state == "done" else None
+
+    def _exception_values(self):
+        record = (
+            self.env[self.res_model].browse(self.res_id)
+            if self.res_model in self.env and self.res_id
+            else None
+        )
+        failed = self.state == "failed"
+        return {
+            "name": _(
+                "%(saga)s: %(state)s",
+                saga=self.name,
+                state=_("compensation failed") if failed else _("compensated"),
+            ),
+            "detail": self.error or False,
+            **self._exception_links(record, severity="critical" if failed else "medium"),
+        }
