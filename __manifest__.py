@@ -14,7 +14,10 @@
         "logistics_sync_wms",
         "logistics_sync_monitor",
     ],
-    "demo": ["demo/logistics_sync_demo.xml"],
+    "demo": [
+        "demo/logistics_sync_demo.xml",
+        "demo/logistics_sync_monitor_demo.xml",
+    ],
     "installable": True,
     "application": True,
 }

@@ -9,7 +9,7 @@ class LogisticsSyncCodeQuarantine(models.Model):
 
     @api.model
     def _record(self, system, domain, external_code):
-        super()._record(system, domain, external_code)
+        result = super()._record(system, domain, external_code)
         # recorded in SQL, behind the ORM: sync the row it wrote or counted
         self.search(
             [
@@ -18,6 +18,7 @@ class LogisticsSyncCodeQuarantine(models.Model):
                 ("external_code", "=", external_code),
             ]
         )._exception_sync()
+        return result
 
     def _exception_kind(self):
         return "unknown_code"

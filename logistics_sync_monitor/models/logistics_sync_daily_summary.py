@@ -54,15 +54,15 @@ class LogisticsSyncDailySummary(models.AbstractModel):
         inbound = cr.fetchone()[0]
         cr.execute(
             """
-            SELECT count(*) FILTER (WHERE first_seen >= %(since)s),
+            SELECT count(*) FILTER (WHERE first_seen >= %(since)s AND first_seen < %(now)s),
                    count(*) FILTER (WHERE state IN ('resolved', 'dismissed')
-                                      AND resolved_at >= %(since)s),
+                                      AND resolved_at >= %(since)s AND resolved_at < %(now)s),
                    count(*) FILTER (WHERE state IN ('new', 'assigned')),
                    count(*) FILTER (WHERE state = 'new' AND user_id IS NULL),
                    count(*) FILTER (WHERE state IN ('new', 'assigned') AND kind = 'sla_breach')
               FROM logistics_sync_exception
             """,
-            {"since": since},
+            {"since": since, "now": now},
         )
         opened, closed, still_open, unassigned, breaches = cr.fetchone()
         cr.execute(

@@ -230,9 +230,11 @@ class LogisticsSyncDashboard(models.AbstractModel):
     def _tile_unacknowledged(self, now, page):
         [(failed, late)] = self._rows(
             """
-            SELECT count(*) FILTER (WHERE state = 'failed'),
-                   count(*) FILTER (WHERE state = 'pending' AND deadline < %s)
-              FROM logistics_sync_message WHERE state IN ('pending', 'failed')
+            SELECT count(*) FILTER (WHERE m.state = 'failed'),
+                   count(*) FILTER (WHERE m.state = 'pending' AND m.deadline < %s)
+              FROM logistics_sync_message m
+              JOIN logistics_sync_flow f ON f.id = m.flow_id
+             WHERE m.state IN ('pending', 'failed') AND f.transport != 'record'
             """,
             (now,),
         )
@@ -248,6 +250,7 @@ class LogisticsSyncDashboard(models.AbstractModel):
                 _("Unacknowledged messages"),
                 "logistics.sync.message",
                 [
+                    ("flow_id.transport", "!=", "record"),
                     "|",
                     ("state", "=", "failed"),
                     "&",

@@ -157,7 +157,8 @@ class LogisticsSyncException(models.Model):
         ``values`` are exception fields (``name``, ``severity``, ``system_id``,
         ``warehouse_id``, ``res_model``/``res_id``/``res_name``, ``source_model``/
         ``source_id``/``source_name``, ``detail``, ``company_id``). ``count=False`` updates
-        an ongoing problem without counting one more occurrence (an SLA still breached).
+        an ongoing problem without counting one more occurrence (an SLA still breached); a
+        resolved one that comes back always counts.
         Return ``(exception, status)``, status being ``"opened"``, ``"reopened"``,
         ``"seen"`` or ``"dismissed"`` (seen again but dismissed by a person).
         """
@@ -174,7 +175,9 @@ class LogisticsSyncException(models.Model):
             VALUES (%(key)s, %(kind)s, %(name)s, %(severity)s, 'new', 1, %(now)s, %(now)s,
                     %(uid)s, %(now)s, %(uid)s, %(now)s)
             ON CONFLICT (dedup_key) DO UPDATE
-               SET occurrences = x.occurrences + %(step)s, last_seen = %(now)s
+               SET occurrences = x.occurrences
+                                 + CASE WHEN %(count)s OR x.state = 'resolved' THEN 1 ELSE 0 END,
+                   last_seen = %(now)s
             RETURNING id, (xmax = 0) AS inserted, state
             """,
             {
@@ -184,7 +187,7 @@ class LogisticsSyncException(models.Model):
                 "severity": values.get("severity") or "medium",
                 "now": now,
                 "uid": self.env.uid,
-                "step": 1 if count else 0,
+                "count": count,
             },
         )
         exception_id, inserted, state = cr.fetchone()

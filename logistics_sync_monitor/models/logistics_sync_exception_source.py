@@ -53,6 +53,10 @@ class LogisticsSyncExceptionSource(models.AbstractModel):
     def _exception_resolution_note(self):
         return _("The cause was resolved.")
 
+    def _exception_record(self, model, res_id):
+        """The record ``model``/``res_id`` points at (``None`` when unknown)."""
+        return self.env[model].browse(res_id) if model in self.env and res_id else None
+
     def _exception_links(self, business_record, severity="medium"):
         """Common values: this record as technical record, ``business_record`` and its
         warehouse, company."""

@@ -34,7 +34,7 @@ class LogisticsSyncMessage(models.Model):
 
     def _exception_values(self):
         event = self.event_id
-        record = self.env[event.aggregate_model].browse(event.aggregate_id).exists()
+        record = self._exception_record(event.aggregate_model, event.aggregate_id)
         return {
             "name": _(
                 "%(record)s: %(type)s did not reach %(system)s",

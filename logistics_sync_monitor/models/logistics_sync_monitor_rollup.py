@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
+from odoo.tools import sql
 
 #: Upper bounds (seconds) of the delivery latency histogram: event written -> delivered.
 LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
@@ -118,26 +119,19 @@ class LogisticsSyncMonitorRollup(models.Model):
     )
 
     def init(self):
-        cr = self.env.cr
-        for table, column in (
-            ("logistics_sync_event", "create_date"),
-            ("logistics_sync_message_attempt", "attempted_at"),
-            ("logistics_sync_inbound_message", "create_date"),
-            ("logistics_sync_message", "delivered_at"),
+        # the time columns the aggregates read a range of, and messages by system and state
+        # (metrics) from the index alone
+        for table, columns in (
+            ("logistics_sync_event", ["create_date"]),
+            ("logistics_sync_message_attempt", ["attempted_at"]),
+            ("logistics_sync_inbound_message", ["create_date"]),
+            ("logistics_sync_message", ["delivered_at"]),
+            ("logistics_sync_message", ["system_id", "state"]),
+            ("logistics_sync_monitor_rollup", ["metric", "hour"]),
         ):
-            cr.execute(
-                f"CREATE INDEX IF NOT EXISTS {table}_ls_monitor_{column}_idx "  # noqa: S608
-                f"ON {table} ({column})"
+            sql.create_index(
+                self.env.cr, f"{table}_ls_monitor_{'_'.join(columns)}_idx", table, columns
             )
-        # messages by system and state (metrics) from the index alone
-        cr.execute(
-            "CREATE INDEX IF NOT EXISTS logistics_sync_message_ls_monitor_system_state_idx "
-            "ON logistics_sync_message (system_id, state)"
-        )
-        cr.execute(
-            "CREATE INDEX IF NOT EXISTS logistics_sync_monitor_rollup_key_idx "
-            "ON logistics_sync_monitor_rollup (metric, hour)"
-        )
 
     # ------------------------------------------------------------------ filling
 

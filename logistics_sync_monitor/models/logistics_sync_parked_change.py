@@ -14,9 +14,7 @@ class LogisticsSyncParkedChange(models.Model):
         return self.state == "pending"
 
     def _exception_values(self):
-        record = (
-            self.env[self.res_model].browse(self.res_id) if self.res_model in self.env else None
-        )
+        record = self._exception_record(self.res_model, self.res_id)
         return {
             "name": _(
                 "%(system)s wants to change %(record)s",

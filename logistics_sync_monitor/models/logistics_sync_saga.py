@@ -16,11 +16,7 @@ class LogisticsSyncSaga(models.Model):
         return False if self.state == "done" else None
 
     def _exception_values(self):
-        record = (
-            self.env[self.res_model].browse(self.res_id)
-            if self.res_model in self.env and self.res_id
-            else None
-        )
+        record = self._exception_record(self.res_model, self.res_id)
         failed = self.state == "failed"
         return {
             "name": _(

@@ -84,14 +84,17 @@ class LogisticsSyncSla(models.AbstractModel):
     @api.model
     def _sla_check_flow(self, now):
         """Flows whose messages wait past their deadline (pending or failing), one breach
-        per flow with the count and the oldest deadline."""
-        self.env["logistics.sync.message"].flush_model(["state", "deadline", "flow_id"])
+        per flow with the count and the oldest deadline. Record-only flows never deliver:
+        they have no SLA to breach."""
+        self.env.flush_all()
         self.env.cr.execute(
             """
-            SELECT flow_id, count(*), min(deadline)
-              FROM logistics_sync_message
-             WHERE state IN ('pending', 'failed') AND deadline < %s
-             GROUP BY flow_id
+            SELECT m.flow_id, count(*), min(m.deadline)
+              FROM logistics_sync_message m
+              JOIN logistics_sync_flow f ON f.id = m.flow_id
+             WHERE m.state IN ('pending', 'failed') AND m.deadline < %s
+               AND f.transport != 'record'
+             GROUP BY m.flow_id
             """,
             (now,),
         )

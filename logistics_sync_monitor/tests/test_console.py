@@ -19,7 +19,6 @@ class TestConsole(MonitorCase):
         return record
 
     def test_failed_jobs_of_our_channels_are_listed_per_system_and_requeued_with_a_log(self):
-        self.flow.transport = "record"
         ours = self._failed_job("root.logistics_sync.deliver.t_wms", self.flow)
         theirs = self._failed_job("root", self.flow)
         self.assertEqual(ours.logistics_sync_system_id, self.wms)
@@ -39,7 +38,6 @@ class TestConsole(MonitorCase):
     def test_bulk_replay_through_the_webhook_wizard_is_logged(self):
         messages = self._routed_order()[1] | self._routed_order()[1]
         messages._refuse("boom")
-        self.flow.write({"transport": "http", "url": "http://127.0.0.1:9/hook"})
         wizard = (
             self.env["logistics.sync.replay.wizard"]
             .with_user(self.manager)

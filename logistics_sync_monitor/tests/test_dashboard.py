@@ -31,7 +31,6 @@ class TestDashboard(MonitorCase):
         self.assertEqual(fast.delivered_at, NOW - timedelta(minutes=30, seconds=-2))
         with self._at(NOW - timedelta(hours=2)):
             _o5, late = self._routed_order()  # pending, past its 5-minute SLA
-        self.flow.write({"transport": "http", "url": "http://127.0.0.1:9/hook"})
         self.flow.sudo().write({"delivery_state": "tripped"})
         self.env["logistics.sync.code.quarantine"]._record(self.carrier, "status", "ZZ")
         tiles, data = self._tiles(self.manager, "manager")

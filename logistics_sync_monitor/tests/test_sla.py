@@ -16,8 +16,11 @@ class TestSla(MonitorCase):
     def test_a_late_flow_opens_one_exception_notifies_and_emits_once_until_met_again(self):
         self.manager.email = "manager@example.com"
         Sla = self.env["logistics.sync.sla"]
+        record_only = self.flow.copy({"name": "Kept for inspection", "transport": "record"})
         with self._at(START):
             _order, message = self._routed_order()
+        kept = self.env["logistics.sync.message"].search([("flow_id", "=", record_only.id)])
+        self.assertEqual(kept.state, "pending", "never sent: record only")
         self.assertEqual(message.deadline, datetime(2026, 3, 2, 9, 5))
         with self._at("2026-03-02 09:04:00"):
             self.assertEqual(Sla._cron_check(), {"flow": 0})
