@@ -5,6 +5,7 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_datetime
 
 from odoo.addons.logistics_sync_webhook.models.logistics_sync_inbound_message import (
     parse_datetime,
@@ -90,7 +91,7 @@ class LogisticsSyncPod(models.Model):
             body=_(
                 "Proof of delivery: signed by %(signer)s on %(when)s%(place)s.",
                 signer=self.signed_by,
-                when=fields.Datetime.to_string(self.signed_at),
+                when=format_datetime(self.env, self.signed_at),
                 place=f", {self.place}" if self.place else "",
             )
         )

@@ -183,7 +183,7 @@ def _timeline(env, milestones):
         )
         items.append(
             Markup(
-                '<li class="mb-2"><i class="fa {icon} me-2" title="{label}"/>'
+                '<li class="mb-2"><i class="fa fa-fw {icon} me-2" title="{label}"></i>'
                 "<strong>{label}</strong> <span class='text-muted'>{when}</span>"
                 "<span class='text-muted'> ({code})</span><div class='ms-4'>{details}</div></li>"
             ).format(
