@@ -25,6 +25,7 @@ Run it on its own (``./dev run`` does, for the demo)::
 
 import argparse
 import base64
+import html
 import io
 import json
 import re
@@ -107,7 +108,8 @@ def signature_png(name):
 
 class SandboxCarrier:
     """See the module docstring. Knobs (change them at any time, under ``lock`` if a
-    request may be running): ``delay`` (seconds every API answer waits), ``fail_next``
+    request may be running): ``delay`` (seconds every API answer waits),
+    ``booking_delay`` (seconds a booking answer waits, on top), ``fail_next``
     (the next N API calls answer 503 with Retry-After), ``reject_zips`` and
     ``reject_services`` (bookings refused with 422 and a reason), ``refuse_cancel`` (a
     cancellation is refused with 409: the parcel was picked up), ``label_errors``
@@ -128,6 +130,7 @@ class SandboxCarrier:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.delay = delay
+        self.booking_delay = 0.0
         self.fail_next = 0
         self.reject_zips = set()
         self.reject_services = set()
@@ -208,6 +211,7 @@ class SandboxCarrier:
             self.by_reference.clear()
             self.counters = dict.fromkeys(self.counters, 0)
             self.delay, self.fail_next, self.refuse_cancel = 0.0, 0, False
+            self.booking_delay = 0.0
             self.drop_booking_answers = 0
             self.reject_zips.clear()
             self.reject_services.clear()
@@ -230,6 +234,10 @@ class SandboxCarrier:
             if fail:
                 self.fail_next -= 1
             delay = self.delay
+        if method == "GET" and path.startswith("/track/"):
+            return self._tracking_page(handler, path[len("/track/") :])
+        if method == "POST" and path == "/v1/shipments":
+            delay += self.booking_delay
         if delay:
             time.sleep(delay)
         if handler.headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -254,6 +262,27 @@ class SandboxCarrier:
         if isinstance(answer, bytes):
             return self._answer(handler, status, answer, headers, "application/pdf")
         return self._answer(handler, status, answer, headers)
+
+    def _tracking_page(self, handler, tracking_number):
+        """The public page a customer opens from the tracking link."""
+        with self.lock:
+            shipment = next(
+                (
+                    s
+                    for s in self.shipments.values()
+                    if tracking_number in [p["tracking_number"] for p in s["packages"]]
+                ),
+                None,
+            )
+            events = list(shipment["events"]) if shipment else []
+        rows = "".join(
+            html.escape(f"{e['occurred_at']}: {e['description']} ({e['location'] or ''})")
+            .join(["<li>", "</li>"])
+            for e in reversed(events)
+        )
+        title = html.escape(f"{self.name}: parcel {tracking_number}")
+        page = f"<html><body><h1>{title}</h1><ul>{rows or '<li>Not found</li>'}</ul></body></html>"
+        return self._answer(handler, 200 if shipment else 404, page.encode(), {}, "text/html")
 
     def _answer(self, handler, status, answer, headers=None, content_type="application/json"):
         data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
@@ -547,6 +576,9 @@ def main():
     parser.add_argument(
         "--auto-advance", type=float, default=0, help="move shipments along every N seconds"
     )
+    parser.add_argument(
+        "--reject-zip", action="append", default=[], help="refuse bookings to this postcode"
+    )
     args = parser.parse_args()
     carrier = SandboxCarrier(
         api_key=args.api_key,
@@ -556,6 +588,7 @@ def main():
         webhook_secret=args.webhook_secret,
         delay=args.delay,
     )
+    carrier.reject_zips.update(args.reject_zip)
     with carrier:
         if args.auto_advance:
             carrier.auto_advance(args.auto_advance)
