@@ -17,14 +17,17 @@ def free_port():
 
 
 @contextmanager
-def odoo_server(config, database, log_path, job_runner=True):
+def odoo_server(config, database, log_path, job_runner=True, channels=None):
     """Run ``python -m odoo`` on ``database`` on a free port until the block ends; yield its
-    base URL once it answers. ``job_runner=False`` runs no queue_job job (channels root:0,
-    which the runner reads from the environment before the configuration file)."""
+    base URL once it answers. ``job_runner=False`` runs no queue_job job (channels root:0);
+    ``channels`` sets the runner's channels instead of the configuration file's (e.g.
+    ``"root:8"``). The runner reads both from the environment before the file."""
     port = free_port()
     env = dict(os.environ)
     if not job_runner:
         env["ODOO_QUEUE_JOB_CHANNELS"] = "root:0"
+    elif channels:
+        env["ODOO_QUEUE_JOB_CHANNELS"] = channels
     server = subprocess.Popen(
         [
             sys.executable,
