@@ -17,6 +17,7 @@
     "demo": [
         "demo/logistics_sync_demo.xml",
         "demo/logistics_sync_monitor_demo.xml",
+        "demo/logistics_sync_carrier_demo.xml",
     ],
     "installable": True,
     "application": True,
