@@ -1,1 +1,2 @@
 from . import test_end_to_end
+from . import test_end_to_end_carrier

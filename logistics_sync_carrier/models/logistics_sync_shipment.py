@@ -604,6 +604,8 @@ class LogisticsSyncShipment(models.Model):
     def _poll_tracking(self):
         results = []
         for shipment in self:
+            # what the carrier reports is its change, as when it pushes it: not echoed back
+            shipment = shipment.with_context(logistics_sync_origin_system_id=shipment.system_id.id)
             try:
                 answer = shipment.carrier_id._logistics_sync_call("get_tracking", shipment)
             except CarrierError as exc:
