@@ -276,8 +276,9 @@ class SandboxCarrier:
             )
             events = list(shipment["events"]) if shipment else []
         rows = "".join(
-            html.escape(f"{e['occurred_at']}: {e['description']} ({e['location'] or ''})")
-            .join(["<li>", "</li>"])
+            html.escape(f"{e['occurred_at']}: {e['description']} ({e['location'] or ''})").join(
+                ["<li>", "</li>"]
+            )
             for e in reversed(events)
         )
         title = html.escape(f"{self.name}: parcel {tracking_number}")
