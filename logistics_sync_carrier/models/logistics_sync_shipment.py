@@ -514,7 +514,7 @@ class LogisticsSyncShipment(models.Model):
         return ",".join(n for n in self.package_ids.mapped("tracking_number") if n)
 
     # ------------------------------------------------------------------ tracking
-    def _record_milestones(self, events, source, system=None):
+    def _record_milestones(self, events, source):
         """Record tracking events of this shipment; return the milestones that were new.
 
         ``events``: dicts with ``milestone`` (canonical), ``code`` (the carrier's),
