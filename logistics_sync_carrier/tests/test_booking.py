@@ -1,7 +1,7 @@
 from psycopg2.errors import UniqueViolation
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import CarrierCase
@@ -326,6 +326,9 @@ class TestCarrierAccess(CarrierCase):
             str(shipment.with_user(clerk).read()),
             "nothing a clerk reads carries the key",
         )
+        # the clerk's forms open (every field they show is readable to a clerk)
+        Form(picking.with_user(clerk))
+        Form(shipment.with_user(clerk))
 
 
 @tagged("post_install", "-at_install")
