@@ -21,6 +21,7 @@ import threading
 import time
 
 import psycopg2
+from werkzeug.exceptions import HTTPException
 
 from odoo.addons.logistics_sync_core import payload as payload_tools
 
@@ -85,6 +86,44 @@ class InboundError(Exception):
         if self.path:
             body["path"] = self.path
         return body
+
+
+#: Every path under this prefix answers errors with the JSON body of :class:`InboundError`.
+EDGE_PREFIX = "/logistics_sync"
+
+# HTTP errors Werkzeug or Odoo raise before or around a route, by status.
+_HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    411: "length_required",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def is_edge_path(path):
+    """Whether a request path is under ``/logistics_sync/`` (answered in JSON)."""
+    return path == EDGE_PREFIX or (path or "").startswith(EDGE_PREFIX + "/")
+
+
+def error_for_exception(exc):
+    """The :class:`InboundError` to answer for an exception that escaped a route: an HTTP
+    error keeps its status; concurrency errors left after Odoo's retries are a 503 to retry;
+    anything else a 500 that tells nothing about the server."""
+    if isinstance(exc, InboundError):
+        return exc
+    if isinstance(exc, HTTPException) and exc.code and 400 <= exc.code < 500:
+        code = _HTTP_ERROR_CODES.get(exc.code, "bad_request")
+        return InboundError(exc.code, code, exc.name + ".")
+    if isinstance(exc, RETRYABLE_ERRORS):
+        return InboundError(
+            503,
+            "busy",
+            "Concurrent requests changed the same data; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+    return InboundError(500, "internal_error", "Unexpected error; it was logged.")
 
 
 def unauthorized():

@@ -26,7 +26,8 @@ _ROUTE = {
 class PartnerApiController(http.Controller):
     """Partner REST API v1: authenticate the Bearer key, check method, rate and scope, hand
     over to ``logistics.sync.api``, log the call. Every answer is JSON; a refusal is
-    ``{"error": code, "message": ...}`` (see ``inbound.InboundError``)."""
+    ``{"error": code, "message": ...}`` (see ``inbound.InboundError``), also for a path no
+    route matches (``ir.http``)."""
 
     @http.route(f"{BASE}/openapi.json", **_ROUTE)
     def openapi_document(self, **_params):
@@ -90,12 +91,6 @@ class PartnerApiController(http.Controller):
             "events:read",
             lambda api, key: api._api_events(key, args.get("cursor"), args.get("limit")),
         )
-
-    @http.route(f"{BASE}/<path:rest>", **_ROUTE)
-    def unknown(self, rest, **_params):
-        """Any other path under the API: a JSON 404, not Odoo's HTML page."""
-        error = api_tools.not_found("route")
-        return request.make_json_response(error.body(), status=error.status)
 
     # ------------------------------------------------------------ plumbing
 

@@ -11,3 +11,4 @@ from . import logistics_sync_api_idempotency
 from . import logistics_sync_api_shipment_request
 from . import logistics_sync_api
 from . import logistics_sync_edge_log
+from . import ir_http

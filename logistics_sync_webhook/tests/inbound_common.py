@@ -1,3 +1,4 @@
+import http.client
 import json
 import uuid
 from datetime import datetime, timezone
@@ -52,6 +53,28 @@ class JsonErrorAssertions:
         self.assertEqual(body["error"], code, body)
         self.assertTrue(body["message"])
         return body
+
+    def assertRawRefused(self, answer, status, code):
+        """:meth:`assertRefused` for a :func:`raw_request` answer."""
+        got_status, headers, body = answer
+        self.assertEqual(got_status, status, body[:300])
+        self.assertEqual(headers["Content-Type"], "application/json; charset=utf-8", body[:300])
+        body = json.loads(body)
+        self.assertEqual(body["error"], code, body)
+        self.assertTrue(body["message"])
+        return body
+
+
+def raw_request(port, method, path, body=None, headers=None):
+    """Send ``path`` byte for byte (``http.client`` leaves ``..`` and ``%2F`` as they are,
+    unlike ``requests``); return ``(status, headers, body bytes)``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
 
 
 class InboundCase(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
