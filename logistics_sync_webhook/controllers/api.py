@@ -27,7 +27,8 @@ class PartnerApiController(http.Controller):
     """Partner REST API v1: authenticate the Bearer key, check method, rate and scope, hand
     over to ``logistics.sync.api``, log the call. Every answer is JSON; a refusal is
     ``{"error": code, "message": ...}`` (see ``inbound.InboundError``), also for a path no
-    route matches (``ir.http``)."""
+    route matches (``ir.http``). ``{id}`` segments take the rest of the path, so an id
+    holding ``/`` (sent encoded as ``%2F``, which the server decodes) reaches its route."""
 
     @http.route(f"{BASE}/openapi.json", **_ROUTE)
     def openapi_document(self, **_params):
@@ -45,7 +46,7 @@ class PartnerApiController(http.Controller):
             ),
         )
 
-    @http.route(f"{BASE}/orders/<string:reference>", **_ROUTE)
+    @http.route(f"{BASE}/orders/<path:reference>", **_ROUTE)
     def order(self, reference, **_params):
         return self._serve(
             "/orders/{id}",
@@ -73,7 +74,7 @@ class PartnerApiController(http.Controller):
             lambda api, key: api._api_shipment_request(key, self._body()),
         )
 
-    @http.route(f"{BASE}/shipments/<string:reference>", **_ROUTE)
+    @http.route(f"{BASE}/shipments/<path:reference>", **_ROUTE)
     def shipment(self, reference, **_params):
         return self._serve(
             "/shipments/{id}",

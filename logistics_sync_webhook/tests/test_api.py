@@ -18,7 +18,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import api as api_tools
 from .. import inbound
-from .inbound_common import JsonErrorAssertions, LiveServerCase, order_data
+from .inbound_common import JsonErrorAssertions, LiveServerCase, order_data, raw_request
 
 BASE = "/logistics_sync/api/v1"
 ALL_SCOPES = [code for code, _label in api_tools.SCOPES]
@@ -173,6 +173,17 @@ class TestPartnerApi(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
         again = self._create()
         self.assertEqual(again.status_code, 200, again.text)
         self.assertEqual(again.json()["id"], body["id"])
+
+    def test_ids_containing_a_slash_are_usable_in_paths(self):
+        created = self._create(order_data(external_id="MK/1001/A"))
+        self.assertEqual(created.status_code, 201, created.text)
+        auth = {"Authorization": f"Bearer {self.market_secret}"}
+        for path in ("/orders/MK%2F1001%2FA", "/orders/MK/1001/A"):
+            status, _headers, body = raw_request(self.http_port(), "GET", BASE + path, None, auth)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(json.loads(body)["id"], created.json()["id"])
+        answer = raw_request(self.http_port(), "GET", BASE + "/orders/MK%2F9999", None, auth)
+        self.assertRawRefused(answer, 404, "not_found")
 
     def test_idempotency_key_replays_and_refuses_another_body(self):
         first = self._create(idem="idem-1")
