@@ -222,7 +222,7 @@ def main():
     stats = sandbox.stats()
     print(
         f"sandbox: {stats['booking_requests']} booking requests, {stats['bookings']} bookings, "
-        f"{stats['labels']} labels"
+        f"{stats['labels']} labels ({count} transfers + the warm-up one)"
     )
     print(f"lost: {lost} (must be 0)")
     return 0 if lost == 0 and labelled >= count else 1
