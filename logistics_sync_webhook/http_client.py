@@ -13,6 +13,8 @@ Example::
     session = make_session(https_only=True)
     response = post(session, url, body, {"content-type": "application/json"}, timeout=(5, 30))
 
+Other protocols (SFTP) connect their socket with :func:`guarded_connect`.
+
 :class:`AddressNotAllowed` and :class:`UrlNotAllowed` reach the caller as they are (they are not
 wrapped in a ``requests`` exception): they are permanent refusals, not transient network errors,
 and must not be retried.
@@ -266,9 +268,9 @@ class _GuardedConnectionMixin:
     def _new_conn(self):
         # Same contract as urllib3's HTTPConnection._new_conn (also used by HTTPSConnection,
         # which wraps the socket afterwards with server_hostname=self.host), except that the
-        # address comes from _guarded_connect instead of a plain create_connection.
+        # address comes from guarded_connect instead of a plain create_connection.
         try:
-            return _guarded_connect(
+            return guarded_connect(
                 self._dns_host,
                 self.port,
                 self.timeout,
@@ -317,7 +319,18 @@ class _GuardedPoolManager(PoolManager):
         return super()._new_pool(scheme, host, port, request_context=context)
 
 
-def _guarded_connect(host, port, timeout, allow_networks, source_address=None, socket_options=None):
+def guarded_connect(
+    host, port, timeout, allow_networks=(), source_address=None, socket_options=None
+):
+    """A TCP socket connected to ``host``:``port`` through the SSRF guard, for protocols
+    other than HTTP (SFTP...): the name is resolved once, every address checked with
+    :func:`check_ip`, and a checked address connected to.
+
+    :raises AddressNotAllowed: when any address ``host`` resolves to is refused.
+    :raises OSError: when no address could be connected to (worth a retry).
+    """
+    if timeout is None:
+        raise ValueError("an outbound connection needs a timeout")
     host = host.strip("[]")
     infos = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
     if not infos:

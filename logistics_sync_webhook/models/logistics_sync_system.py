@@ -115,6 +115,21 @@ class LogisticsSyncSystem(models.Model):
                 f"{base.rstrip('/')}/logistics_sync/webhook/{system.code}" if system.code else ""
             )
 
+    def _guarded_networks(self):
+        params = self.env["ir.config_parameter"].sudo()
+        allowed = params.get_param("logistics_sync_webhook.allowed_networks", "")
+        return [net.strip() for net in allowed.split(",") if net.strip()]
+
+    @api.model
+    def _guarded_socket(self, host, port, timeout):
+        """A TCP socket to ``host``:``port`` for a non-HTTP partner protocol (SFTP...),
+        through the same SSRF guard and allowed networks as :meth:`_http_session`.
+
+        :raises http_client.AddressNotAllowed: the address is refused (do not retry).
+        :raises OSError: the connection failed (worth a retry).
+        """
+        return http_client.guarded_connect(host, port, timeout, self._guarded_networks())
+
     @api.model
     def _http_session(self):
         """A ``requests`` session for any outbound call to a partner (webhooks, carrier
@@ -123,11 +138,9 @@ class LogisticsSyncSystem(models.Model):
         comma-separated list of CIDRs allowed although not public, and
         ``logistics_sync_webhook.https_only``). Pass a timeout to every call."""
         params = self.env["ir.config_parameter"].sudo()
-        allowed = params.get_param("logistics_sync_webhook.allowed_networks", "")
         https_only = params.get_param("logistics_sync_webhook.https_only", "False") == "True"
         return http_client.make_session(
-            allow_networks=[net.strip() for net in allowed.split(",") if net.strip()],
-            https_only=https_only,
+            allow_networks=self._guarded_networks(), https_only=https_only
         )
 
     def _inbound_credentials(self, name):

@@ -25,6 +25,7 @@ from ..http_client import (
     UrlNotAllowed,
     check_ip,
     check_url,
+    guarded_connect,
     make_session,
     parse_networks,
     post,
@@ -333,6 +334,27 @@ class TestGuardedSession(_ServerCase):
         with self.assertRaisesRegex(ValueError, "proxies are not supported"):
             session.get(url, timeout=TIMEOUT, proxies={"http": "http://127.0.0.1:9"})
         self.assertEqual(len(self.server.received), 1)
+
+
+class TestGuardedConnect(_ServerCase):
+    """The raw TCP connection other protocols (SFTP) use goes through the same guard."""
+
+    def test_loopback_refused_without_allow_list(self):
+        with self.assertRaises(AddressNotAllowed):
+            guarded_connect("127.0.0.1", self.port, TIMEOUT)
+
+    def test_connects_to_checked_address(self):
+        with fake_dns({"partner.test": [["127.0.0.1"], ["127.0.0.2"]]}) as lookups:
+            sock = guarded_connect("partner.test", self.port, TIMEOUT, LOOPBACK)
+        try:
+            self.assertEqual(sock.getpeername()[:2], ("127.0.0.1", self.port))
+        finally:
+            sock.close()
+        self.assertEqual(lookups, ["partner.test"])
+
+    def test_needs_a_timeout(self):
+        with self.assertRaises(ValueError):
+            guarded_connect("127.0.0.1", self.port, None, LOOPBACK)
 
 
 class TestGuardedSessionTls(_ServerCase):
