@@ -236,7 +236,7 @@ class LogisticsSyncFlow(models.Model):
         now = fields.Datetime.now()
         flows = self.search(
             [
-                ("transport", "in", ("http", "amqp")),
+                ("transport", "in", self._delivered_transports()),
                 ("delivery_state", "in", ("enabled", "tripped")),
             ]
         )
@@ -365,8 +365,8 @@ class LogisticsSyncFlow(models.Model):
         messages = self._ready_messages(limit=1 if probe else BATCH_PER_JOB)
         if not messages:
             return "nothing to send"
-        secrets = self._signing_secrets()
-        if not secrets:
+        secrets = self._signing_secrets() if self._signs_messages() else ()
+        if self._signs_messages() and not secrets:
             return "not sent: no signing secret"
         sent = getattr(self, f"_deliver_{self.transport}")(messages, secrets)
         self._schedule_follow_up()
@@ -391,6 +391,17 @@ class LogisticsSyncFlow(models.Model):
         soonest = self.env.cr.fetchone()[0]
         if soonest and soonest <= fields.Datetime.now() + timedelta(seconds=SHORT_RETRY):
             self._schedule_delivery(eta=soonest)
+
+    @api.model
+    def _delivered_transports(self):
+        """Transports whose messages this addon's delivery jobs send (an addon adding a
+        transport adds it here and implements ``_deliver_<transport>(messages, secrets)``)."""
+        return ["http", "amqp"]
+
+    def _signs_messages(self):
+        """Whether this subscription's messages are signed (Standard Webhooks): a transport
+        without signatures (files) sends without a signing secret."""
+        return True
 
     def _signing_secrets(self):
         """The secrets to sign with. Nothing leaves unsigned: without one, messages wait and
