@@ -1,0 +1,2 @@
+from . import test_file_formats
+from . import test_file_transport
