@@ -7,9 +7,17 @@
     "author": "Logistics Sync",
     "website": "https://example.com/logistics_sync",
     "depends": ["logistics_sync_core", "logistics_sync_webhook", "stock"],
+    "external_dependencies": {"python": ["paramiko", "pydifact"]},
     "data": [
         "security/ir.model.access.csv",
+        "data/file_exchange_queue_job_data.xml",
+        "data/file_exchange_cron_data.xml",
+        "views/logistics_sync_file_exchange_views.xml",
+        "views/logistics_sync_file_format_views.xml",
+        "views/logistics_sync_system_files_views.xml",
+        "views/logistics_sync_flow_files_views.xml",
         "views/logistics_sync_wms_menus.xml",
     ],
+    "demo": ["demo/logistics_sync_file_demo.xml"],
     "installable": True,
 }
