@@ -16,6 +16,7 @@
         "data/queue_job_channel_data.xml",
         "data/queue_job_function_data.xml",
         "data/logistics_sync_event_type_data.xml",
+        "data/ir_cron_data.xml",
         "views/logistics_sync_system_views.xml",
         "views/logistics_sync_xref_views.xml",
         "views/logistics_sync_code_map_views.xml",

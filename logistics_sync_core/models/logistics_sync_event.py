@@ -147,6 +147,24 @@ class LogisticsSyncEvent(models.Model):
         """Create one message per matching flow for each event (public job entry point)."""
         return self._route()
 
+    @api.model
+    def _cron_route_left(self, limit=2000):
+        """Every minute: route the events still unrouted a minute after they were written.
+        Their routing job is normally long done; this catches the job that gave up (its
+        database connection was cut, so queue_job marked it failed) or was lost, so no
+        event waits for a person. Routing is idempotent: an event its job routes meanwhile
+        keeps its messages (one per event and flow)."""
+        events = self.sudo().search(
+            [
+                ("state", "=", "new"),
+                ("create_date", "<", fields.Datetime.subtract(fields.Datetime.now(), minutes=1)),
+            ],
+            order="id",
+            limit=limit,
+        )
+        events._route()
+        return len(events)
+
     def _route(self):
         flows = self.env["logistics.sync.flow"].sudo().search([("active", "=", True)])
         messages = self.env["logistics.sync.message"]

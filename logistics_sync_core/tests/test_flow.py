@@ -75,6 +75,28 @@ class TestFlowRouting(LogisticsSyncCase):
         self.assertTrue(all(event.state == "routed" for event in messages.event_id))
         self.assertEqual(len({m.uid for m in by_flow.values()}), 2, "one id per message")
 
+    def test_events_left_unrouted_are_routed_by_the_cron(self):
+        """A routing job that gave up (its connection was cut: queue_job marks it failed)
+        leaves its events new; a minute later the cron routes them, and only them."""
+        old_order, new_order = self._create_order(), self._create_order()
+        (old_order | new_order).action_confirm()
+        left = self._events(old_order, "order.confirmed")
+        fresh = self._events(new_order, "order.confirmed")
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            UPDATE logistics_sync_event SET create_date = create_date - interval '2 minutes'
+             WHERE id = ANY(%s)
+            """,
+            (self._events(old_order).ids + self._events(old_order.picking_ids).ids,),
+        )
+        self.env.invalidate_all()
+        self.env["logistics.sync.event"]._cron_route_left()
+        self.assertEqual(left.state, "routed")
+        self.assertEqual(left.message_ids.flow_id, self.flow_wms | self.flow_market)
+        self.assertEqual(fresh.state, "new", "a fresh event is its routing job's to route")
+        self.assertFalse(fresh.message_ids)
+
     def test_routing_twice_creates_no_duplicate(self):
         order = self._create_order()
         order.action_confirm()
