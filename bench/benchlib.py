@@ -17,17 +17,30 @@ def free_port():
 
 
 @contextmanager
-def odoo_server(config, database, log_path, job_runner=True, channels=None):
+def odoo_server(
+    config, database, log_path, job_runner=True, channels=None, workers=0, extra_args=()
+):
     """Run ``python -m odoo`` on ``database`` on a free port until the block ends; yield its
     base URL once it answers. ``job_runner=False`` runs no queue_job job (channels root:0);
     ``channels`` sets the runner's channels instead of the configuration file's (e.g.
-    ``"root:8"``). The runner reads both from the environment before the file."""
+    ``"root:8"``). The runner reads both from the environment before the file.
+
+    ``workers`` > 0 runs Odoo's prefork server with that many HTTP worker processes (and
+    one cron worker); the queue_job runner is then a process of its own. ``job_runner=None``
+    leaves queue_job out of the server-wide modules: a second server on the same database
+    serving users while another one runs the jobs."""
     port = free_port()
     env = dict(os.environ)
-    if not job_runner:
+    if job_runner is False:
         env["ODOO_QUEUE_JOB_CHANNELS"] = "root:0"
     elif channels:
         env["ODOO_QUEUE_JOB_CHANNELS"] = channels
+    options = list(extra_args)
+    if workers:
+        # the prefork server also opens a long-polling port: a free one, not 8072
+        options += [f"--workers={workers}", "--max-cron-threads=1", f"--gevent-port={free_port()}"]
+    if job_runner is None:
+        options.append("--load=base,web")
     server = subprocess.Popen(
         [
             sys.executable,
@@ -41,6 +54,7 @@ def odoo_server(config, database, log_path, job_runner=True, channels=None):
             f"--db-filter=^{database}$",
             "--log-level=warn",
             f"--logfile={log_path}",
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

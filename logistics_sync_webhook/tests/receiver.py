@@ -2,18 +2,33 @@
 sequence of behaviours and records every request it got."""
 
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # a sender that gave up or died mid-request (timeouts, killed workers) is expected
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return None
+        return super().handle_error(request, client_address)
+
+
 class Receiver:
     """``script[path]`` is a list of behaviours, consumed in order (the last one repeats):
     an int status, ``(status, headers)``, ``"hang"`` (no answer for ``hang_seconds``) or
-    ``"drop"`` (close the connection without answering)."""
+    ``"drop"`` (close the connection without answering). ``fault``, when set to one such
+    behaviour, answers every request that way instead (a partner flapping, e.g. in
+    bench/chaos.py). Each recorded request carries the ``status`` it was answered with
+    (None when it was hung up or dropped)."""
 
-    def __init__(self, hang_seconds=5):
+    def __init__(self, hang_seconds=5, port=0):
         self.script = {}
+        self.fault = None
         self.requests = []
         self.hang_seconds = hang_seconds
         self.lock = threading.Lock()
@@ -35,16 +50,22 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    return  # the sender died mid-request: nothing arrived
+                entry = {"path": self.path, "headers": dict(self.headers), "body": body}
                 with receiver.lock:
-                    receiver.requests.append(
-                        {"path": self.path, "headers": dict(self.headers), "body": body}
-                    )
+                    receiver.requests.append(entry)
                     steps = receiver.script.get(self.path, [200])
                     step = steps.pop(0) if len(steps) > 1 else steps[0]
+                    if receiver.fault is not None:
+                        step = receiver.fault
+                    entry["status"] = step[0] if isinstance(step, tuple) else step
                 if step == "hang":
+                    entry["status"] = None
                     time.sleep(receiver.hang_seconds)
                     return
                 if step == "drop":
+                    entry["status"] = None
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 status, headers = step if isinstance(step, tuple) else (step, {})
@@ -57,8 +78,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(answer)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
