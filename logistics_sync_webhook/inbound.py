@@ -17,8 +17,6 @@ import hashlib
 import hmac
 import json
 import re
-import threading
-import time
 
 import psycopg2
 from werkzeug.exceptions import HTTPException
@@ -294,51 +292,11 @@ def redact_headers(headers, extra_secret_headers=()):
     return result
 
 
-class FixedWindowLimiter:
-    """Per-key request counter over fixed windows, in this process.
-
-    Each Odoo worker process counts on its own: with N workers a partner gets at most N times
-    the configured rate. Cheap (no database write per request) and enough to stop a partner
-    that floods.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._windows = {}
-
-    def hit(self, key, limit, window, now=None):
-        """Count one request; return ``0`` if allowed, else the seconds until the next window."""
-        if not limit or limit <= 0:
-            return 0
-        window = max(int(window or 1), 1)
-        now = time.time() if now is None else now
-        start = int(now // window) * window
-        with self._lock:
-            window_start, count = self._windows.get(key, (start, 0))
-            if window_start != start:
-                window_start, count = start, 0
-            if count >= limit:
-                return max(int(window_start + window - now + 0.999), 1)
-            self._windows[key] = (window_start, count + 1)
-            return 0
-
-    def reset(self):
-        with self._lock:
-            self._windows.clear()
-
-
-#: The limiter of this process, shared by all requests.
-limiter = FixedWindowLimiter()
-
-
-def check_rate(bucket, limit, window):
-    """Count one request in ``bucket``; :class:`InboundError` 429 with Retry-After once more
-    than ``limit`` arrived in the current ``window`` seconds (0: no limit)."""
-    wait = limiter.hit(bucket, limit, window)
-    if wait:
-        raise InboundError(
-            429,
-            "rate_limited",
-            f"Too many requests: at most {limit} per {window} s. Retry after {wait} s.",
-            headers={"Retry-After": str(wait)},
-        )
+def rate_limited(limit, window, wait):
+    """The 429 for more than ``limit`` requests in ``window`` seconds; retry in ``wait``."""
+    return InboundError(
+        429,
+        "rate_limited",
+        f"Too many requests: at most {limit} per {window} s. Retry after {wait} s.",
+        headers={"Retry-After": str(wait)},
+    )

@@ -12,3 +12,4 @@ from . import logistics_sync_api_shipment_request
 from . import logistics_sync_api
 from . import logistics_sync_edge_log
 from . import ir_http
+from . import logistics_sync_rate_counter

@@ -4,7 +4,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import api as api_tools
-from .. import inbound
 
 # another call of the same key holds or has just changed its row
 _CONCURRENT_UPDATE = (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure)
@@ -71,8 +70,8 @@ class LogisticsSyncApiKey(models.Model):
     rate_limit = fields.Integer(
         string="Rate limit (requests)",
         default=120,
-        help="Calls accepted per window and Odoo worker process; more get 429 with "
-        "Retry-After. 0: no limit.",
+        help="Calls accepted per window (counted across all Odoo workers); more get 429 "
+        "with Retry-After. 0: no limit.",
     )
     rate_window = fields.Integer(string="Rate window (s)", default=60)
 
@@ -148,7 +147,9 @@ class LogisticsSyncApiKey(models.Model):
 
     def _check_rate(self):
         self.ensure_one()
-        inbound.check_rate(("api", self.env.cr.dbname, self.id), self.rate_limit, self.rate_window)
+        self.env["logistics.sync.rate.counter"]._check(
+            f"api:{self.id}", self.rate_limit, self.rate_window
+        )
 
     def _touch(self):
         """Record the use, once a minute at most: a busy key must not rewrite its row on every

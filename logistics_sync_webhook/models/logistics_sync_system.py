@@ -72,8 +72,8 @@ class LogisticsSyncSystem(models.Model):
     )
     inbound_rate_limit = fields.Integer(
         string="Rate limit (requests)",
-        help="Requests accepted per window and Odoo worker process; more get 429 with "
-        "Retry-After. 0: no limit.",
+        help="Requests accepted per window (counted across all Odoo workers); more get 429 "
+        "with Retry-After. 0: no limit.",
     )
     inbound_rate_window = fields.Integer(
         string="Rate window (s)", default=60, help="Length of the rate limit window."
@@ -217,8 +217,8 @@ class LogisticsSyncSystem(models.Model):
     def _inbound_check_rate(self):
         """Count one request; :class:`InboundError` 429 with Retry-After when over the limit."""
         self.ensure_one()
-        inbound.check_rate(
-            (self.env.cr.dbname, self.id), self.inbound_rate_limit, self.inbound_rate_window
+        self.env["logistics.sync.rate.counter"]._check(
+            f"inbound:{self.id}", self.inbound_rate_limit, self.inbound_rate_window
         )
 
     def _inbound_enqueue_drain(self, eta=None):

@@ -7,3 +7,5 @@ from . import test_delivery_rules
 from . import test_inbound
 from . import test_delivery_unit
 from . import test_api
+from . import test_edge_errors
+from . import test_rate_limit_workers

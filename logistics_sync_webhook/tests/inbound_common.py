@@ -10,7 +10,7 @@ from odoo.tests import HttpCase
 
 from odoo.addons.logistics_sync_core.tests.common import CommittedCase, LogisticsSyncCase
 
-from .. import inbound, signing
+from .. import signing
 
 # The published Standard Webhooks test secret: a partner's library signs with it.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -105,11 +105,6 @@ class InboundCase(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
         return cls.env["logistics.sync.secret"].create(
             {"system_id": system.id, "name": name, "value": value}
         )
-
-    def setUp(self):
-        super().setUp()
-        inbound.limiter.reset()
-        self.addCleanup(inbound.limiter.reset)
 
     def _post(self, code, body, headers, **kwargs):
         return self.url_open(

@@ -49,11 +49,6 @@ class TestPartnerApi(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
         secret = action["params"]["message"].rsplit(" ", 1)[-1]
         return key, secret
 
-    def setUp(self):
-        super().setUp()
-        inbound.limiter.reset()
-        self.addCleanup(inbound.limiter.reset)
-
     def _call(self, method, path, secret=None, body=None, headers=None):
         headers = dict(headers or {})
         if secret:

@@ -805,13 +805,16 @@ class TestInboundConcurrentDuplicates(LiveServerCase):
 class TestInboundHelpers(TransactionCase):
     """The ORM-free checks."""
 
-    def test_fixed_window_limiter(self):
-        limiter = inbound.FixedWindowLimiter()
-        self.assertEqual([limiter.hit("k", 2, 60, now=120.0) for _i in range(2)], [0, 0])
-        self.assertEqual(limiter.hit("k", 2, 60, now=150.0), 30)
-        self.assertEqual(limiter.hit("other", 2, 60, now=150.0), 0)
-        self.assertEqual(limiter.hit("k", 2, 60, now=180.0), 0, "a new window")
-        self.assertEqual(limiter.hit("k", 0, 60), 0, "0 means no limit")
+    def test_rate_counter_counts_fixed_windows_per_bucket(self):
+        Counter = self.env["logistics.sync.rate.counter"]
+        self.assertEqual([Counter._hit("k", 2, 60, now=120.0) for _i in range(2)], [0, 0])
+        self.assertEqual(Counter._hit("k", 2, 60, now=150.0), 30)
+        self.assertEqual(Counter._hit("k", 2, 60, now=150.5), 30, "a refusal is not counted")
+        self.assertEqual(Counter._hit("other", 2, 60, now=150.0), 0)
+        self.assertEqual(Counter._hit("k", 2, 60, now=180.0), 0, "a new window")
+        self.assertEqual(Counter._hit("k", 0, 60), 0, "0 means no limit")
+        row = Counter.search([("bucket", "=", "k")])
+        self.assertEqual((len(row), row.hits), (1, 1), "one row per bucket, reset each window")
 
     def test_redaction(self):
         headers = inbound.redact_headers(
