@@ -45,7 +45,8 @@ class LogisticsSyncInboundMessage(models.Model):
     Stored (UNIQUE per system and message id) before the partner gets its answer, then applied
     through the handler registered for (system kind, event type) by the system's drain job:
     one queue_job job per system applies what waits, in arrival order, so accepting a message
-    costs no job of its own (the request only looks for a drain job still pending). A failure
+    costs no job of its own (after its commit, the request only looks for a drain job still
+    pending). A failure
     leaves the message in the *error* state with the reason, for a manager to retry; nothing
     accepted is lost.
 
@@ -167,7 +168,7 @@ class LogisticsSyncInboundMessage(models.Model):
         )
         row = self.env.cr.fetchone()
         if row:
-            system._inbound_enqueue_drain()
+            system._inbound_enqueue_drain_after_commit()
             return self.browse(row[0]), True
         existing = self.search(
             [("system_id", "=", system.id), ("message_id", "=", message_id)], limit=1
@@ -253,28 +254,9 @@ class LogisticsSyncInboundMessage(models.Model):
                 system._inbound_enqueue_drain(eta=RETRY_SECONDS)
                 more = False
                 break
-        if more or self._waiting_beyond(system, ids):
+        if more:
             system._inbound_enqueue_drain()
         return "\n".join(results) or "Nothing to apply."
-
-    @api.model
-    def _waiting_beyond(self, system, taken_ids):
-        """Whether other messages of ``system`` wait, as committed now.
-
-        A request that stored a message while this job was starting may have found the job
-        still pending and left no new one, yet this job's snapshot may predate that
-        request's commit: a fresh cursor sees it.
-        """
-        with self.env.registry.cursor() as cr:
-            cr.execute(
-                """
-                SELECT 1 FROM logistics_sync_inbound_message
-                 WHERE system_id = %s AND state = 'received' AND NOT id = ANY(%s)
-                 LIMIT 1
-                """,
-                (system.id, list(taken_ids)),
-            )
-            return bool(cr.fetchone())
 
     @api.model
     def _cron_drain(self):
@@ -394,7 +376,7 @@ class LogisticsSyncInboundMessage(models.Model):
         self.check_access("write")
         retry = self.sudo().filtered(lambda m: m.state in ("error", "received"))
         retry.write({"state": "received", "error": False})
-        retry.system_id._inbound_enqueue_drain()
+        retry.system_id._inbound_enqueue_drain_after_commit()
         return True
 
     def action_open_record(self):

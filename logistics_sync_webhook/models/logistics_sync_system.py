@@ -1,11 +1,14 @@
 import logging
 
-from odoo import api, fields, models, tools
+from odoo import SUPERUSER_ID, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from .. import http_client, inbound, signing
 
 _logger = logging.getLogger(__name__)
+
+# postcommit data key: ids of the systems whose drain to check once the transaction committed
+_DRAIN_AFTER_COMMIT = "logistics_sync_webhook.inbound_drain"
 
 #: Credentials (core encrypted secrets) checked by each scheme: the secret with this exact
 #: name and every one named ``<name>_<suffix>`` (rotation: ``inbound_signing_2``, ...).
@@ -221,9 +224,45 @@ class LogisticsSyncSystem(models.Model):
             f"inbound:{self.id}", self.inbound_rate_limit, self.inbound_rate_window
         )
 
+    def _inbound_enqueue_drain_after_commit(self):
+        """Make sure, once the current transaction has committed, that a drain job will
+        apply the messages it stored for these systems (what a request that stored a message
+        calls).
+
+        Checked after the commit, not before: a drain job then still pending (or enqueued,
+        not started) begins after the messages are committed and sees them. A check before
+        the commit could find a job that then finishes its last look without them, leaving
+        them to the minute cron. One check per transaction and system, in a transaction of
+        its own; a failure there is logged and left to the cron, the request keeps its
+        answer.
+        """
+        postcommit = self.env.cr.postcommit
+        system_ids = postcommit.data.setdefault(_DRAIN_AFTER_COMMIT, set())
+        if not system_ids:
+            registry = self.env.registry
+
+            def enqueue():
+                ids = sorted(postcommit.data.pop(_DRAIN_AFTER_COMMIT, ()))
+                try:
+                    with registry.cursor() as cr:
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        env["logistics.sync.system"].browse(ids)._inbound_enqueue_drain()
+                except Exception as exc:  # noqa: BLE001 - committed messages are safe
+                    _logger.warning(
+                        "Could not start the inbound drain of systems %s after the commit "
+                        "(the minute cron will): %s",
+                        ids,
+                        exc,
+                    )
+
+            postcommit.add(enqueue)
+        system_ids.update(self.ids)
+
     def _inbound_enqueue_drain(self, eta=None):
         """Make sure a drain job will apply the received messages of these systems: one is
-        created unless one is still pending (queue_job identity key), which will find them.
+        created unless one is still pending (queue_job identity key), which will find them
+        once this transaction committed (see :meth:`_inbound_enqueue_drain_after_commit`
+        for messages stored by a request).
 
         The pending job is looked up first with queue_job's own criteria (its partial index
         on the identity key): under load nearly every request finds one, and building a

@@ -2,11 +2,14 @@ import http.client
 import json
 import uuid
 from datetime import datetime, timezone
+from unittest.mock import patch
 
 from standardwebhooks.webhooks import Webhook
 
 import odoo
+from odoo.sql_db import TestCursor
 from odoo.tests import HttpCase
+from odoo.tools.misc import Callbacks
 
 from odoo.addons.logistics_sync_core.tests.common import CommittedCase, LogisticsSyncCase
 
@@ -77,7 +80,25 @@ def raw_request(port, method, path, body=None, headers=None):
         connection.close()
 
 
-class InboundCase(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
+class CommitHooksMixin:
+    """An HttpCase request commits on Odoo's test cursor, which drops the post-commit hooks
+    (a real commit runs them): run them after that commit, as the server would."""
+
+    def setUp(self):
+        super().setUp()
+        commit = TestCursor.commit
+
+        def commit_and_run_hooks(cursor):
+            hooks, cursor.postcommit = cursor.postcommit, Callbacks()
+            commit(cursor)
+            hooks.run()
+
+        patcher = patch.object(TestCursor, "commit", commit_and_run_hooks)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+
+class InboundCase(CommitHooksMixin, JsonErrorAssertions, HttpCase, LogisticsSyncCase):
     """Systems set up for each inbound scheme; requests go through the real HTTP server."""
 
     @classmethod

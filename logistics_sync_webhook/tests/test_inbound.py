@@ -391,12 +391,12 @@ class TestInboundProcessing(InboundCase):
         self.env["product.product"].create({"name": "New", "default_code": "NEW-SKU"})
         with trap_jobs() as trap:
             message.with_user(self.manager).action_retry()
+            trap.assert_jobs_count(0)  # the drain is looked for after the commit
+            self.env.cr.postcommit.run()  # what the commit of the manager's request runs
         trap.assert_jobs_count(1)
         trap.assert_enqueued_job(self.market.inbound_drain)
         self.assertEqual(message.state, "received")
-        # the job as enqueued: it runs with the manager's id but sudo (a Logistics Sync
-        # manager need not be a salesman)
-        trap.perform_enqueued_jobs()
+        self.market.inbound_drain()  # the drain job (as superuser, like every drain)
         self.assertEqual(message.state, "done", message.error)
         self.assertEqual(message.attempt_count, 2)
 
@@ -713,17 +713,44 @@ class TestInboundConcurrentDuplicates(LiveServerCase):
             message = env["logistics.sync.inbound.message"].browse(first)
             self.assertEqual((message.state, message.attempt_count), ("error", 1))
 
-    def test_a_message_committed_after_its_drain_began_gets_a_new_drain(self):
+    def _pending_drains(self, env):
+        return self._drain_jobs(env).filtered(lambda j: j.state == "pending")
+
+    def test_a_message_committed_after_the_drain_finished_gets_a_new_drain(self):
+        """The race the drain had: the request finds the drain job pending, the job runs to
+        its end before the request commits, the message waited for the minute cron."""
+        with self._cursor() as env:
+            first = self._receive(env, 1)
+        with self._cursor() as env:
+            self.assertEqual(len(self._pending_drains(env)), 1, "left by the first commit")
+        with self._cursor() as request_env:
+            second = self._receive(request_env, 2)  # stored, not committed yet
+            with self._cursor() as job_env:  # the pending drain starts, runs, commits
+                self._drain_jobs(job_env).state = "started"
+                job_env["logistics.sync.system"].browse(self.system_id).inbound_drain()
+                self._drain_jobs(job_env).state = "done"
+            with self._cursor() as env:
+                self.assertEqual(env["logistics.sync.inbound.message"].browse(first).state, "error")
+                self.assertFalse(self._pending_drains(env), "no drain left before the commit")
+            request_env.cr.commit()
+        with self._cursor() as env:
+            drains = self._pending_drains(env)
+            self.assertEqual(len(drains), 1, "the request's commit left a drain for its message")
+            drains.state = "started"
+            env["logistics.sync.system"].browse(self.system_id).inbound_drain()
+            self.assertEqual(env["logistics.sync.inbound.message"].browse(second).state, "error")
+            self.assertFalse(self._pending_drains(env))
+
+    def test_a_message_committed_while_its_drain_runs_gets_one_new_drain(self):
         with self._cursor() as env:
             first = self._receive(env, 1)
         with self._cursor() as request_env:
-            # a request stores a message and finds the drain job still pending ...
             second = self._receive(request_env, 2)
-            self.assertEqual(len(self._drain_jobs(request_env)), 1)
+            self.assertEqual(len(self._pending_drains(request_env)), 1)
             with self._cursor() as runner_env:
                 self._drain_jobs(runner_env).state = "started"
             with self._cursor() as job_env:
-                # ... the job has begun (its snapshot is taken) before the request commits
+                # the job has begun (its snapshot is taken) before the request commits
                 job_env.cr.execute("SELECT 1")
                 request_env.cr.commit()
                 system = job_env["logistics.sync.system"].browse(self.system_id)
@@ -731,14 +758,14 @@ class TestInboundConcurrentDuplicates(LiveServerCase):
                 Message = job_env["logistics.sync.inbound.message"]
                 self.assertEqual(Message.browse(first).state, "error")
                 self.assertFalse(Message.browse(second).exists(), "not in its snapshot")
-                successor = self._drain_jobs(job_env).filtered(lambda j: j.state == "pending")
-                self.assertEqual(len(successor), 1, "the second message is not stranded")
                 job_env.cr.commit()
-        with self._cursor() as env:  # the successor applies it; then nothing is left
-            self._drain_jobs(env).state = "started"
+        with self._cursor() as env:
+            drains = self._pending_drains(env)
+            self.assertEqual(len(drains), 1, "one successor, left by the request's commit")
+            drains.state = "started"
             env["logistics.sync.system"].browse(self.system_id).inbound_drain()
             self.assertEqual(env["logistics.sync.inbound.message"].browse(second).state, "error")
-            self.assertFalse(self._drain_jobs(env).filtered(lambda j: j.state == "pending"))
+            self.assertFalse(self._pending_drains(env))
 
     def test_a_message_meeting_a_concurrent_change_is_tried_again_in_order(self):
         with self._cursor() as env:
@@ -771,6 +798,7 @@ class TestInboundConcurrentDuplicates(LiveServerCase):
             )
             conflicting = message.id
             after = self._receive(env, 3)
+        with self._cursor() as env:  # the drain job their commit left, started
             self._drain_jobs(env).state = "started"
         ids = (before, conflicting, after)
         with self._cursor() as job_env:
