@@ -7,6 +7,8 @@ CODE_DOMAINS = [
     ("carrier_service", "Carrier service"),
     ("uom", "Unit of measure"),
     ("location", "Location"),
+    ("sku", "Product (SKU)"),
+    ("lot", "Lot / serial number"),
 ]
 
 
@@ -25,7 +27,8 @@ class LogisticsSyncCodeMap(models.Model):
     canonical_value = fields.Char(
         required=True,
         help="The suite's canonical value, e.g. a canonical status ('delivered'), a carrier "
-        "service code, a unit of measure name or a location barcode.",
+        "service code, a unit of measure name, a location barcode, a product's internal "
+        "reference (SKU) or a lot / serial number.",
     )
     active = fields.Boolean(default=True)
 
