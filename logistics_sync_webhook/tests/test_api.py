@@ -436,7 +436,7 @@ class TestPartnerApi(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
         base_url = self.base_url() + BASE
         headers = {"Authorization": f"Bearer {self.market_secret}"}
         operations = [result.ok() for result in schema.get_all_operations()]
-        self.assertEqual(len(operations), 6)
+        self.assertGreaterEqual(len(operations), 6)  # other addons of the suite add some
         for operation in operations:
 
             @settings(
