@@ -1,6 +1,7 @@
 {
     "name": "Logistics Sync WMS / 3PL",
-    "summary": "Fulfilment with external warehouses and 3PLs, inventory reconciliation",
+    "summary": "Fulfilment with external warehouses and 3PLs: requests out, pick/pack/ship "
+    "confirmations and reservations in",
     "version": "18.0.1.0.0",
     "category": "Inventory/Logistics",
     "license": "LGPL-3",
@@ -9,6 +10,7 @@
     "depends": ["logistics_sync_core", "logistics_sync_webhook", "stock"],
     "external_dependencies": {"python": ["paramiko", "pydifact"]},
     "data": [
+        "security/logistics_sync_wms_groups.xml",
         "security/ir.model.access.csv",
         "data/file_exchange_queue_job_data.xml",
         "data/file_exchange_cron_data.xml",
@@ -16,6 +18,13 @@
         "views/logistics_sync_file_format_views.xml",
         "views/logistics_sync_system_files_views.xml",
         "views/logistics_sync_flow_files_views.xml",
+        "security/logistics_sync_wms_security.xml",
+        "data/logistics_sync_event_type_data.xml",
+        "data/logistics_sync_api_scope_data.xml",
+        "views/stock_warehouse_views.xml",
+        "views/stock_picking_views.xml",
+        "views/logistics_sync_wms_fulfilment_views.xml",
+        "views/logistics_sync_wms_confirmation_views.xml",
         "views/logistics_sync_wms_menus.xml",
     ],
     "demo": ["demo/logistics_sync_file_demo.xml"],

@@ -4,3 +4,12 @@ from . import logistics_sync_file_column
 from . import logistics_sync_file_exchange
 from . import logistics_sync_flow
 from . import logistics_sync_message
+from . import stock_warehouse
+from . import stock_picking
+from . import stock_move
+from . import stock_move_line
+from . import logistics_sync_system
+from . import logistics_sync_wms_fulfilment
+from . import logistics_sync_wms_confirmation
+from . import logistics_sync_inbound_message
+from . import logistics_sync_api
