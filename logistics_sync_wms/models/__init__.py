@@ -8,7 +8,6 @@ from . import stock_warehouse
 from . import stock_picking
 from . import stock_move
 from . import stock_move_line
-from . import logistics_sync_system
 from . import logistics_sync_wms_fulfilment
 from . import logistics_sync_wms_confirmation
 from . import logistics_sync_inbound_message
