@@ -152,8 +152,12 @@ class LogisticsSyncFileExchange(models.Model):
                     "state": "duplicate",
                     "duplicate_of_id": original.id,
                     "error_message": _(
-                        "Received before (%s): not applied again.", original.display_name
-                    ),
+                        "Same file as %s, which is in error: fix the cause, then press Retry "
+                        "on it.",
+                        original.display_name,
+                    )
+                    if original.state == "error"
+                    else _("Received before (%s): not applied again.", original.display_name),
                 }
             )
         exchange = self.browse(row[0])
@@ -252,7 +256,7 @@ class LogisticsSyncFileExchange(models.Model):
                     "state": "applied",
                     "applied_at": fields.Datetime.now(),
                     "error_line": 0,
-                    "error_message": False,
+                    "error_message": self._results_problem(records),
                     "result_model": records[0]._name if records else False,
                     "result_ids": [i for r in records for i in r.ids] if records else False,
                 }
@@ -264,6 +268,19 @@ class LogisticsSyncFileExchange(models.Model):
             except file_transport.TransportError as exc:
                 self.archive_error = str(exc)
         return self.state
+
+    def _results_problem(self, records):
+        """What a person must look at among the records the file produced (the entry points
+        keep a confirmation that cannot apply in error or quarantine, with its own Retry)."""
+        stuck = [r for r in records if "state" in r._fields and r.state in ("error", "quarantined")]
+        if not stuck:
+            return False
+        return _(
+            "Handed over, but %(count)s of %(total)s record(s) could not apply yet (error or "
+            "quarantine): open them to fix and retry.",
+            count=len(stuck),
+            total=len(records),
+        )
 
     def _fail(self, message, line=0):
         _logger.info(
@@ -323,15 +340,20 @@ class LogisticsSyncFileExchange(models.Model):
         content under another name is recognised there too."""
         Confirmation = self._entry_point(CONFIRMATION_MODEL)
         results = []
-        for number, (_line, payload) in enumerate(self._confirmations(text), start=1):
+        for number, (line, payload) in enumerate(self._confirmations(text), start=1):
             payload["confirmation_id"] = (
                 payload.get("confirmation_id") or f"file-{self.checksum[:20]}-{number}"
             )
-            results.append(
-                Confirmation._receive_confirmation(
-                    self.system_id, payload, source="file", reference=self
+            try:
+                results.append(
+                    Confirmation._receive_confirmation(
+                        self.system_id, payload, source="file", reference=self.name
+                    )
                 )
-            )
+            except ValidationError as exc:
+                # the payload read from the file does not fit the canonical schema
+                message = exc.args[0] if exc.args else str(exc)
+                raise file_formats.FileFormatError(line, message) from exc
         return results
 
     def _apply_snapshot(self, text):
@@ -339,7 +361,7 @@ class LogisticsSyncFileExchange(models.Model):
         generator over the file, consumed as the snapshot reads them."""
         header, lines = self._snapshot(text)
         snapshot = self._entry_point(SNAPSHOT_MODEL)._receive_snapshot(
-            self.system_id, header, lines, source="file", reference=self
+            self.system_id, header, lines, source="file", reference=self.name
         )
         return [snapshot]
 
@@ -368,10 +390,11 @@ class LogisticsSyncFileExchange(models.Model):
 
     # ---------------------------------------------------------------- archiving
     def _archive(self, files):
-        """Move this received file on the partner side: to the error folder when it failed,
-        else to the processed folder (applied, duplicate)."""
+        """Move this received file on the partner side: to the error folder when it (or the
+        file it duplicates) failed, else to the processed folder."""
         self.ensure_one()
-        kind = "error" if self.state == "error" else "processed"
+        failed = self.state == "error" or self.duplicate_of_id.state == "error"
+        kind = "error" if failed else "processed"
         try:
             moved = files.archive(self.name, kind)
         except file_transport.TransportError as exc:

@@ -83,12 +83,13 @@ class TestFileExchange(FilePartnerCase):
                     "state": "duplicate",
                     "duplicate_of_id": first.id,
                     "checksum": first.checksum,
-                    "archived_as": "processed/DESADV_4712.edi",
                 }
             ],
         )
+        self.assertTrue(duplicate.archived_as.startswith("error/DESADV_4712.edi."))
+        self.assertIn("press Retry", duplicate.error_message)
         self.assertEqual(self._folder("outbox"), [])
-        self.assertEqual(self._folder("processed"), ["DESADV_4712.edi"])
+        self.assertEqual(len(self._folder("error")), 2)
         # same name, other content: a new file
         self._drop("DESADV_4712.edi", data.replace(b"two", b"2"))
         changed, trap = self._poll()
@@ -202,7 +203,8 @@ class TestWatchedFolder(FilePartnerCase):
         trap.assert_jobs_count(0)
         self.assertEqual(duplicate.state, "duplicate")
         self.assertEqual(self._folder("outbox", self.folder), [])
-        self.assertEqual(self._folder("processed", self.folder), ["dispatch_7.csv"])
+        self.assertEqual(len(self._folder("error", self.folder)), 2)
+        self.assertEqual(self._folder("processed", self.folder), [])
 
 
 class TestFileAccess(FilePartnerCase):
