@@ -15,3 +15,4 @@ from . import logistics_sync_metrics_token
 from . import logistics_sync_monitor_rollup
 from . import logistics_sync_dashboard
 from . import logistics_sync_daily_summary
+from . import logistics_sync_file_exchange
