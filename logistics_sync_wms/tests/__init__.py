@@ -6,3 +6,4 @@ from . import test_fulfilment_request
 from . import test_confirmation
 from . import test_api
 from . import test_concurrency
+from . import test_sandbox_wms
