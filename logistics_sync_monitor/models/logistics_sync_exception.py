@@ -138,6 +138,17 @@ class LogisticsSyncException(models.Model):
             },
             "saga_failed": {"name": _("Failed saga"), "retry": "action_retry"},
             "sla_breach": {"name": _("SLA breach")},
+            "booking_failed": {
+                "name": _("Carrier booking failed"),
+                "retry": "_exception_retry_booking",
+            },
+            "cancel_refused": {
+                "name": _("Carrier cancellation refused"),
+                "retry": "_exception_retry_cancel",
+            },
+            "delivery_failed": {"name": _("Delivery failed")},
+            "pod_late": {"name": _("Proof of delivery late")},
+            "transit_anomaly": {"name": _("Slow shipment (transit anomaly)")},
         }
 
     @api.model
@@ -226,20 +237,25 @@ class LogisticsSyncException(models.Model):
         return exceptions
 
     @api.model
-    def _sync_sources(self, records, count=True):
+    def _sync_sources(self, records, count=True, changed=None):
         """Open, update or resolve the exceptions of source ``records`` (which inherit
-        ``logistics.sync.exception.source``) after their state changed."""
-        to_resolve = []
+        ``logistics.sync.exception.source``) after their state changed; ``changed``: the
+        fields written (only the concerns they trigger are re-evaluated)."""
+        to_resolve = {}
         for record in records:
-            needed = record._exception_needed()
-            if needed is None:
-                continue
-            key = record._exception_key()
-            if needed:
-                self._open(record._exception_kind(), key, record._exception_values(), count)
-            else:
-                to_resolve.append(key)
-        return self._resolve(to_resolve, records[:1]._exception_resolution_note())
+            for concern in record._exception_concerns():
+                watched = concern.get("fields")
+                if changed is not None and watched and not set(watched) & set(changed):
+                    continue
+                if concern["needed"]:
+                    self._open(concern["kind"], concern["key"], concern["values"](), count)
+                elif concern["needed"] is False:
+                    note = concern.get("note") or _("The cause was resolved.")
+                    to_resolve.setdefault(note, []).append(concern["key"])
+        resolved = self.browse()
+        for note, keys in to_resolve.items():
+            resolved |= self._resolve(keys, note)
+        return resolved
 
     def _close(self, state, resolution, note):
         if not self:
@@ -508,16 +524,16 @@ class LogisticsSyncException(models.Model):
         )
         gone = self.browse()
         for model in set(open_ones.mapped("source_model")):
-            if model not in self.env or "_exception_needed" not in dir(self.env[model]):
+            if model not in self.env or "_exception_concerns" not in dir(self.env[model]):
                 continue
             batch = open_ones.filtered(lambda e, m=model: e.source_model == m)
             records = self.env[model].sudo().browse(batch.mapped("source_id"))
             alive = records.exists()
             for exception in batch:
                 record = records.browse(exception.source_id)
-                if record not in alive or (
-                    record._exception_needed() is False
-                    and record._exception_key() == exception.dedup_key
+                if record not in alive or any(
+                    concern["key"] == exception.dedup_key and concern["needed"] is False
+                    for concern in record._exception_concerns()
                 ):
                     gone |= exception
         gone._close("resolved", "auto", _("The cause was resolved."))

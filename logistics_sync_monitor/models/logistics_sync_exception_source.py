@@ -25,6 +25,10 @@ class LogisticsSyncExceptionSource(models.AbstractModel):
             def _exception_values(self):
                 return {"name": ..., "system_id": self.system_id.id,
                         **self._exception_links(self.picking_id)}
+
+    A record that can have several problems at once (a carrier shipment: its booking, its
+    cancellation, its delivery, its proof of delivery) overrides
+    :meth:`_exception_concerns` instead, one concern per problem.
     """
 
     _name = "logistics.sync.exception.source"
@@ -72,8 +76,30 @@ class LogisticsSyncExceptionSource(models.AbstractModel):
             **Exception._record_values(business_record, "res"),
         }
 
-    def _exception_sync(self, count=True):
-        self.env["logistics.sync.exception"]._sync_sources(self, count)
+    def _exception_concerns(self):
+        """The problems this record can have, each a dict: ``kind``, ``key``, ``needed``
+        (as :meth:`_exception_needed`), ``values`` (a callable returning the exception
+        values, called only when needed), optional ``note`` (the resolution note) and
+        ``fields`` (the trigger fields that re-evaluate this concern; all when absent).
+        Default: the single problem of the four methods above."""
+        self.ensure_one()
+        needed = self._exception_needed()
+        if needed is None:
+            return []
+        return [
+            {
+                "kind": self._exception_kind(),
+                "key": self._exception_key(),
+                "needed": needed,
+                "values": self._exception_values,
+                "note": self._exception_resolution_note(),
+            }
+        ]
+
+    def _exception_sync(self, count=True, changed=None):
+        """Re-evaluate the exceptions of these records; ``changed``: the field names just
+        written (``None``: every concern)."""
+        self.env["logistics.sync.exception"]._sync_sources(self, count, changed)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -83,6 +109,7 @@ class LogisticsSyncExceptionSource(models.AbstractModel):
 
     def write(self, vals):
         result = super().write(vals)
-        if any(name in vals for name in self._exception_trigger_fields):
-            self._exception_sync()
+        changed = set(vals) & set(self._exception_trigger_fields)
+        if changed:
+            self._exception_sync(changed=changed)
         return result
