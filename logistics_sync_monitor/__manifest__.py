@@ -27,6 +27,8 @@
         "views/logistics_sync_metrics_token_views.xml",
         "views/logistics_sync_monitor_rollup_views.xml",
         "views/res_users_views.xml",
+        "views/logistics_sync_system_views.xml",
+        "views/logistics_sync_shipment_views.xml",
         "views/logistics_sync_monitor_views.xml",
         "views/logistics_sync_monitor_menus.xml",
     ],

@@ -8,6 +8,9 @@ from . import logistics_sync_inbound_message
 from . import logistics_sync_code_quarantine
 from . import logistics_sync_parked_change
 from . import logistics_sync_saga
+from . import logistics_sync_system
+from . import logistics_sync_shipment
+from . import logistics_sync_transit
 from . import logistics_sync_sla
 from . import logistics_sync_console_log
 from . import queue_job
@@ -16,3 +19,4 @@ from . import logistics_sync_monitor_rollup
 from . import logistics_sync_dashboard
 from . import logistics_sync_daily_summary
 from . import logistics_sync_file_exchange
+from . import stock_picking

@@ -2,7 +2,8 @@ from odoo import _, models
 
 
 class LogisticsSyncSaga(models.Model):
-    """Failed and compensated saga runs feed the desk."""
+    """Failed and compensated saga runs feed the desk, except a carrier shipment's runs:
+    the shipment's own exceptions (booking failed, cancellation refused) say it better."""
 
     _name = "logistics.sync.saga"
     _inherit = ["logistics.sync.saga", "logistics.sync.exception.source"]
@@ -11,6 +12,8 @@ class LogisticsSyncSaga(models.Model):
         return "saga_failed"
 
     def _exception_needed(self):
+        if self.res_model == "logistics.sync.shipment":
+            return None
         if self.state in ("failed", "compensated"):
             return True
         return False if self.state == "done" else None

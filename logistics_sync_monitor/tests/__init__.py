@@ -4,3 +4,6 @@ from . import test_console
 from . import test_metrics
 from . import test_dashboard
 from . import test_tour
+from . import test_carrier_sources
+from . import test_carrier_sla
+from . import test_transit

@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.tests import new_test_user
 
+from odoo.addons.logistics_sync_carrier.tests.common import STATUS_CODES, CarrierCase
 from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
 
 
@@ -69,3 +70,18 @@ class MonitorCase(LogisticsSyncCase):
     def _exceptions(self, kind=None):
         domain = [("kind", "=", kind)] if kind else []
         return self.Exception.search(domain)
+
+
+class CarrierMonitorCase(CarrierCase, MonitorCase):
+    """The monitor's case with the carrier addon's two real sandbox carriers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Shipment = cls.env["logistics.sync.shipment"]
+
+    def _track(self, shipment, code, when, **values):
+        """Record what the carrier reports (as its webhook or a poll would hand it over)."""
+        event = {"code": code, "occurred_at": when, **values}
+        event["milestone"] = STATUS_CODES.get(code, code)
+        return shipment._record_milestones([event], "poll")
