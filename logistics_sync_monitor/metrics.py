@@ -213,3 +213,42 @@ class Collector:
         ):
             open_breaches.add_metric([code(system_id)], count)
         yield open_breaches
+
+        shipments = GaugeMetricFamily(
+            PREFIX + "carrier_shipments",
+            "Carrier bookings by carrier and booking state (booking, booked, failed, "
+            "cancelling, cancelled, cancel_failed).",
+            labels=["system", "state"],
+        )
+        for system_id, state, count in self._rows(
+            "SELECT system_id, state, count(*) FROM logistics_sync_shipment GROUP BY 1, 2"
+        ):
+            shipments.add_metric([code(system_id), state], count)
+        yield shipments
+
+        milestones = CounterMetricFamily(
+            PREFIX + "carrier_milestones",
+            "Tracking milestones recorded, by carrier and milestone.",
+            labels=["system", "milestone"],
+        )
+        for system_id, milestone, count in self._rows(
+            """
+            SELECT s.system_id, m.milestone, count(*)
+              FROM logistics_sync_shipment_milestone m
+              JOIN logistics_sync_shipment s ON s.id = m.shipment_id
+             GROUP BY 1, 2
+            """
+        ):
+            milestones.add_metric([code(system_id), milestone], count)
+        yield milestones
+
+        pod_late = GaugeMetricFamily(
+            PREFIX + "carrier_pod_late",
+            "Delivered shipments without proof of delivery past the carrier's delay.",
+            labels=["system"],
+        )
+        for system_id, count in self._rows(
+            "SELECT system_id, count(*) FROM logistics_sync_shipment WHERE pod_late GROUP BY 1"
+        ):
+            pod_late.add_metric([code(system_id)], count)
+        yield pod_late

@@ -81,7 +81,44 @@ class LogisticsSyncDailySummary(models.AbstractModel):
             """
         )
         tripped = [row[0] for row in cr.fetchall()]
+        cr.execute(
+            """
+            SELECT count(*) FILTER (WHERE booked_at >= %(since)s AND booked_at < %(now)s),
+                   count(*) FILTER (WHERE state = 'failed'
+                                      AND create_date >= %(since)s AND create_date < %(now)s),
+                   count(*) FILTER (WHERE delivered_at >= %(since)s AND delivered_at < %(now)s),
+                   count(*) FILTER (WHERE pod_late),
+                   count(*) FILTER (WHERE state = 'cancel_failed')
+              FROM logistics_sync_shipment
+             WHERE booked_at >= %(since)s OR create_date >= %(since)s
+                OR delivered_at >= %(since)s OR pod_late OR state = 'cancel_failed'
+            """,
+            {"since": since, "now": now},
+        )
+        booked, rejected, shipped, pod_late, refused = cr.fetchone()
+        cr.execute(
+            """
+            SELECT count(*) FROM logistics_sync_shipment_milestone
+             WHERE milestone = 'delivery_failed' AND occurred_at >= %s AND occurred_at < %s
+            """,
+            (since, now),
+        )
+        delivery_failed = cr.fetchone()[0]
+        cr.execute(
+            """
+            SELECT count(*) FROM logistics_sync_exception
+             WHERE kind = 'transit_anomaly' AND state IN ('new', 'assigned')
+            """
+        )
+        slow = cr.fetchone()[0]
         return {
+            "booked": booked,
+            "rejected": rejected,
+            "shipped": shipped,
+            "delivery_failed": delivery_failed,
+            "pod_late": pod_late,
+            "refused": refused,
+            "slow": slow,
             "events": events,
             "delivered": delivered,
             "dead": dead,
@@ -122,7 +159,23 @@ class LogisticsSyncDailySummary(models.AbstractModel):
             if f["dead"] or f["opened"]
             else _("What failed: nothing was dead-lettered and no exception was opened.")
         )
+        carriers = None
+        if f["booked"] or f["rejected"] or f["shipped"] or f["delivery_failed"]:
+            carriers = _(
+                "Carriers: %(booked)s bookings made and %(rejected)s rejected; %(shipped)s "
+                "shipments delivered and %(failed)s delivery attempts failed.",
+                booked=f["booked"],
+                rejected=f["rejected"],
+                shipped=f["shipped"],
+                failed=f["delivery_failed"],
+            )
         risks = []
+        if f["refused"]:
+            risks.append(_("%s bookings the carrier refused to cancel", f["refused"]))
+        if f["pod_late"]:
+            risks.append(_("%s deliveries wait for their proof of delivery", f["pod_late"]))
+        if f["slow"]:
+            risks.append(_("%s shipments are slower than usual on their lane", f["slow"]))
         if f["late"]:
             risks.append(_("%s messages wait past their SLA", f["late"]))
         if f["failing"]:
@@ -139,7 +192,7 @@ class LogisticsSyncDailySummary(models.AbstractModel):
             else _("At risk: nothing; every SLA is met.")
         )
         still = _("%s exceptions are open in all.", f["open"])
-        return [moved, failed, at_risk, still]
+        return [moved, *([carriers] if carriers else []), failed, at_risk, still]
 
     @api.model
     def _cron_post(self, now=None):

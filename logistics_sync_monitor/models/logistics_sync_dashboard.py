@@ -37,8 +37,9 @@ class LogisticsSyncDashboard(models.AbstractModel):
                 ("exceptions", _("Open exceptions"), "_tile_exceptions"),
                 ("codes", _("Unknown codes in quarantine"), "_tile_codes"),
                 ("parked", _("Parked changes to review"), "_tile_parked"),
-                ("bookings", _("Failed or refused carrier bookings"), None),
-                ("pod", _("Late proof of delivery"), None),
+                ("bookings", _("Failed or refused carrier bookings"), "_tile_bookings"),
+                ("pod", _("Late proof of delivery"), "_tile_pod"),
+                ("slow", _("Slow shipments (transit anomalies)"), "_tile_slow"),
                 ("reconciliation", _("Reconciliation differences to review"), None),
             ],
             "staff": [
@@ -46,8 +47,9 @@ class LogisticsSyncDashboard(models.AbstractModel):
                 ("mine", _("Assigned to me"), "_tile_mine"),
                 ("unassigned", _("Unassigned"), "_tile_unassigned"),
                 ("by_kind", _("Open exceptions by kind"), "_tile_by_kind"),
-                ("bookings", _("Failed or refused carrier bookings"), None),
-                ("pod", _("Late proof of delivery"), None),
+                ("bookings", _("Failed or refused carrier bookings"), "_tile_bookings"),
+                ("pod", _("Late proof of delivery"), "_tile_pod"),
+                ("slow", _("Slow shipments (transit anomalies)"), "_tile_slow"),
             ],
         }
 
@@ -436,6 +438,138 @@ class LogisticsSyncDashboard(models.AbstractModel):
             ),
         }
 
+    # ------------------------------------------------------------------ carrier tiles
+
+    def _page_warehouses(self, page):
+        """``None`` on the manager page (every warehouse), else the user's warehouse ids."""
+        return None if page == "manager" else self.env.user.logistics_sync_warehouse_ids.ids
+
+    def _tile_bookings(self, now, page):
+        warehouses = self._page_warehouses(page)
+        [(rejected, refused, rejected_day, rejected_before)] = self._rows(
+            """
+            SELECT count(*) FILTER (WHERE p.logistics_sync_booking_state = 'failed'),
+                   count(*) FILTER (WHERE p.logistics_sync_booking_state = 'cancel_failed'),
+                   (SELECT count(*) FROM logistics_sync_shipment
+                     WHERE state = 'failed' AND create_date >= %(day)s),
+                   (SELECT count(*) FROM logistics_sync_shipment
+                     WHERE state = 'failed' AND create_date >= %(two_days)s
+                       AND create_date < %(day)s)
+              FROM stock_picking p
+              JOIN stock_picking_type t ON t.id = p.picking_type_id
+             WHERE p.logistics_sync_booking_state IN ('failed', 'cancel_failed')
+               AND p.state != 'cancel'
+               AND (%(all)s OR t.warehouse_id = ANY(%(warehouses)s))
+            """,
+            {
+                "all": warehouses is None,
+                "warehouses": warehouses or [],
+                "day": now - timedelta(days=1),
+                "two_days": now - timedelta(days=2),
+            },
+        )
+        domain = [("state", "!=", "cancel")]
+        if warehouses is not None:
+            domain.append(("picking_type_id.warehouse_id", "in", warehouses))
+
+        def action(name, states):
+            return self._action(
+                name, "stock.picking", [*domain, ("logistics_sync_booking_state", "in", states)]
+            )
+
+        return {
+            "value": rejected + refused,
+            "caption": _(
+                "transfers whose last booking was rejected (%(rejected)s) or whose "
+                "cancellation the carrier refused (%(refused)s)",
+                rejected=rejected,
+                refused=refused,
+            ),
+            "status": "danger" if rejected + refused else "success",
+            "groups": [
+                {
+                    "title": _("Now"),
+                    "rows": [
+                        {
+                            "label": _("Rejected"),
+                            "count": rejected,
+                            "action": action(_("Bookings rejected"), ["failed"]),
+                        },
+                        {
+                            "label": _("Cancellation refused"),
+                            "count": refused,
+                            "action": action(_("Cancellations refused"), ["cancel_failed"]),
+                        },
+                    ],
+                },
+                {
+                    "title": _("Rejections (every carrier)"),
+                    "rows": [
+                        {
+                            "label": _("last 24 h"),
+                            "count": rejected_day,
+                            "action": self._action(
+                                _("Rejected bookings, last 24 h"),
+                                "logistics.sync.shipment",
+                                [
+                                    ("state", "=", "failed"),
+                                    (
+                                        "create_date",
+                                        ">=",
+                                        fields.Datetime.to_string(now - timedelta(days=1)),
+                                    ),
+                                ],
+                            ),
+                        },
+                        {"label": _("the day before"), "count": rejected_before, "action": False},
+                    ],
+                },
+            ],
+            "action": action(_("Failed or refused bookings"), ["failed", "cancel_failed"]),
+        }
+
+    def _tile_pod(self, now, page):
+        warehouses = self._page_warehouses(page)
+        [(late, delivered)] = self._rows(
+            """
+            SELECT count(*) FILTER (WHERE s.pod_late),
+                   count(*) FILTER (WHERE s.delivered_at >= %(day)s)
+              FROM logistics_sync_shipment s
+              JOIN stock_picking p ON p.id = s.picking_id
+              JOIN stock_picking_type t ON t.id = p.picking_type_id
+             WHERE (s.pod_late OR s.delivered_at >= %(day)s)
+               AND (%(all)s OR t.warehouse_id = ANY(%(warehouses)s))
+            """,
+            {
+                "all": warehouses is None,
+                "warehouses": warehouses or [],
+                "day": now - timedelta(days=1),
+            },
+        )
+        domain = [("pod_late", "=", True)]
+        if warehouses is not None:
+            domain.append(("picking_id.picking_type_id.warehouse_id", "in", warehouses))
+        return {
+            "value": late,
+            "caption": _(
+                "delivered without proof of delivery past the carrier's delay; %(count)s "
+                "delivered in the last 24 h",
+                count=delivered,
+            ),
+            "status": "warning" if late else "success",
+            "action": self._action(_("Late proofs of delivery"), "logistics.sync.shipment", domain),
+        }
+
+    def _tile_slow(self, now, page):
+        domain = [("state", "in", ("new", "assigned")), ("kind", "=", "transit_anomaly")]
+        count = self.env["logistics.sync.exception"].search_count(domain)
+        return {
+            "value": count,
+            "caption": _("on their way longer than their lane's median + k × MAD"),
+            "status": "warning" if count else "success",
+            "action": self._exception_action(_("Slow shipments"), domain),
+        }
+
     # ------------------------------------------------------------------ staff tiles
 
     def _tile_mine(self, now, page):
@@ -530,7 +664,31 @@ class LogisticsSyncDashboard(models.AbstractModel):
         ).items():
             key = _("Delivered") if outcome == "delivered" else _("Not delivered")
             attempts.setdefault(key, []).append((hour, count))
+        milestones = dict(
+            self.env["logistics.sync.shipment.milestone"]._fields["milestone"].selection
+        )
+        carrier_milestones = {}
+        for hour, milestone, count in self._rows(
+            """
+            SELECT date_trunc('hour', occurred_at), milestone, count(*)
+              FROM logistics_sync_shipment_milestone
+             WHERE occurred_at >= %s AND occurred_at <= %s
+             GROUP BY 1, 2
+            """,
+            (since, now),
+        ):
+            carrier_milestones.setdefault(milestones.get(milestone, milestone), []).append(
+                (hour, count)
+            )
         return [
+            {
+                "key": "milestones",
+                "title": _("Carrier tracking milestones per hour"),
+                "labels": labels,
+                "lines": [
+                    line(name, counts) for name, counts in sorted(carrier_milestones.items())
+                ],
+            },
             {
                 "key": "events",
                 "title": _("Events per hour"),

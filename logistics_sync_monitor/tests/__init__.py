@@ -7,3 +7,4 @@ from . import test_tour
 from . import test_carrier_sources
 from . import test_carrier_sla
 from . import test_transit
+from . import test_carrier_dashboard

@@ -9,6 +9,21 @@ from odoo.addons.logistics_sync_carrier.tests.common import STATUS_CODES, Carrie
 from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
 
 
+@contextmanager
+def at_moment(env, moment):
+    """Make records at ``moment``: freezegun stops Python's clock, and the transaction
+    timestamp Odoo stamps ``create_date`` with is set to the same moment."""
+    cr = env.cr
+    saved = cr._now
+    with freeze_time(moment):
+        cr._now = fields.Datetime.to_datetime(moment)
+        try:
+            yield
+        finally:
+            env.flush_all()
+            cr._now = saved
+
+
 class MonitorCase(LogisticsSyncCase):
     """Two warehouses, a warehouse clerk of the first, a flow that records order messages
     for the WMS (messages are dead-lettered through the webhook addon's own refusal)."""
@@ -43,19 +58,9 @@ class MonitorCase(LogisticsSyncCase):
             }
         )
 
-    @contextmanager
     def _at(self, moment):
-        """Make records at ``moment``: freezegun stops Python's clock, and the transaction
-        timestamp Odoo stamps ``create_date`` with is set to the same moment."""
-        cr = self.env.cr
-        saved = cr._now
-        with freeze_time(moment):
-            cr._now = fields.Datetime.to_datetime(moment)
-            try:
-                yield
-            finally:
-                self.env.flush_all()
-                cr._now = saved
+        """Make records at ``moment`` (see :func:`at_moment`)."""
+        return at_moment(self.env, moment)
 
     def _routed_order(self, warehouse=None):
         order = self._create_order()
