@@ -203,12 +203,12 @@ class LogisticsSyncSla(models.AbstractModel):
             "booking",
             now,
             rows,
-            lambda system, warehouse, count: _(
+            lambda system, warehouse, count: self.env._(
                 "%(carrier)s%(warehouse)s: validated transfers not booked in time",
                 carrier=system.name,
                 warehouse=f" / {warehouse.code}" if warehouse else "",
             ),
-            lambda system, warehouse, count, oldest, late: _(
+            lambda system, warehouse, count, oldest, late: self.env._(
                 "%(count)s transfer(s) validated and not booked within %(minutes)s minute(s); "
                 "the oldest deadline passed %(late)s minute(s) ago (%(oldest)s UTC).",
                 count=count,
@@ -241,12 +241,12 @@ class LogisticsSyncSla(models.AbstractModel):
             "pod",
             now,
             rows,
-            lambda system, warehouse, count: _(
+            lambda system, warehouse, count: self.env._(
                 "%(carrier)s%(warehouse)s: proofs of delivery overdue",
                 carrier=system.name,
                 warehouse=f" / {warehouse.code}" if warehouse else "",
             ),
-            lambda system, warehouse, count, oldest, late: _(
+            lambda system, warehouse, count, oldest, late: self.env._(
                 "%(count)s delivered shipment(s) without proof of delivery after %(hours)s "
                 "hour(s); the oldest deadline passed %(late)s minute(s) ago (%(oldest)s UTC).",
                 count=count,
@@ -283,12 +283,12 @@ class LogisticsSyncSla(models.AbstractModel):
             "scan",
             now,
             rows,
-            lambda system, warehouse, count: _(
+            lambda system, warehouse, count: self.env._(
                 "%(carrier)s%(warehouse)s: shipments without tracking scan",
                 carrier=system.name,
                 warehouse=f" / {warehouse.code}" if warehouse else "",
             ),
-            lambda system, warehouse, count, oldest, late: _(
+            lambda system, warehouse, count, oldest, late: self.env._(
                 "%(count)s shipment(s) without a tracking scan for over %(hours)s hour(s); "
                 "the oldest deadline passed %(late)s minute(s) ago (%(oldest)s UTC).",
                 count=count,
