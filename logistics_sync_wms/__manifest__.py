@@ -27,6 +27,6 @@
         "views/logistics_sync_wms_confirmation_views.xml",
         "views/logistics_sync_wms_menus.xml",
     ],
-    "demo": ["demo/logistics_sync_file_demo.xml"],
+    "demo": ["demo/logistics_sync_file_demo.xml", "demo/logistics_sync_wms_demo.xml"],
     "installable": True,
 }
