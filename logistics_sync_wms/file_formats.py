@@ -420,10 +420,21 @@ def _check_type(ordinal, segment, expected, text):
 
 
 # ORDERS ---------------------------------------------------------------------
-def write_orders(payload, sender=None, recipient=None, reference=None, when=None):
-    """A ``fulfilment.requested`` payload as an EDIFACT ORDERS interchange (text)."""
+#: BGM message function per fulfilment event: original, replacement, cancellation.
+ORDERS_FUNCTIONS = {
+    "fulfilment.requested": "9",
+    "fulfilment.changed": "5",
+    "fulfilment.cancelled": "1",
+}
+
+
+def write_orders(payload, sender=None, recipient=None, reference=None, when=None, function="9"):
+    """A ``fulfilment.requested`` payload as an EDIFACT ORDERS interchange (text).
+
+    ``function`` is the BGM message function: 9 (original), 5 (replacement: the request
+    changed) or 1 (cancellation), see :data:`ORDERS_FUNCTIONS`."""
     reference = reference or str(payload.get("fulfilment_id"))[:14]
-    segments = [Segment("BGM", "220", str(payload.get("fulfilment_id")), "9")]
+    segments = [Segment("BGM", "220", str(payload.get("fulfilment_id")), function)]
     when = when or datetime.now(timezone.utc)
     created = _to_edi_date(payload.get("created_at") or when.isoformat())
     segments.append(Segment("DTM", ["137", *created]))
@@ -481,6 +492,7 @@ def read_orders(text):
             _check_type(ordinal, segment, "ORDERS", text)
         elif tag == "BGM":
             payload["fulfilment_id"] = _element(segment, 1)
+            payload["function"] = _element(segment, 2)
         elif tag == "DTM" and _element(segment, 0, 0) == "2":
             payload["requested_date"] = _edi_date(_element(segment, 0, 1), _element(segment, 0, 2))
         elif tag == "RFF" and _element(segment, 0, 0) == "CR":

@@ -142,6 +142,7 @@ class LogisticsSyncFileFormat(models.Model):
                 recipient=self.edifact_recipient,
                 reference=message.uid.replace("-", "")[:14],
                 when=message.create_date,
+                function=file_formats.ORDERS_FUNCTIONS.get(message.type_code, "9"),
             )
             extension = ".edi"
         else:

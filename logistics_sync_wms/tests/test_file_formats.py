@@ -145,7 +145,9 @@ class TestEdifact(BaseCase):
         text = file_formats.write_orders(payload, sender="ODOO", recipient="ACME3PL")
         self.assertIn("UNH+1+ORDERS:D:96A:UN'", text)
         self.assertIn("LIN+2++DESK???'?+?:02:SA'", text)
-        self.assertEqual(file_formats.read_orders(text), payload)
+        self.assertEqual(file_formats.read_orders(text), dict(payload, function="9"))
+        cancelled = file_formats.write_orders({"fulfilment_id": "f-7c1e"}, function="1")
+        self.assertIn("BGM+220+f-7c1e+1'", cancelled)
 
 
 class TestCsv(BaseCase):
