@@ -7,3 +7,4 @@ from . import test_confirmation
 from . import test_api
 from . import test_concurrency
 from . import test_sandbox_wms
+from . import test_file_apply

@@ -9,9 +9,19 @@ from .files_common import FilePartnerCase
 
 
 class TestFileFlow(FilePartnerCase):
+    """The main warehouse is run by the file 3PL: its fulfilment requests go out as ORDERS
+    files through a File flow that masks the customer's name and street."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.warehouse.write(
+            {
+                "logistics_sync_system_id": cls.tpl.id,
+                "logistics_sync_picking_type_ids": [(6, 0, cls.warehouse.out_type_id.ids)],
+            }
+        )
+        cls.partner.write({"street": "1 Main Street", "zip": "1000", "city": "Brussels"})
         cls.orders_format = cls.env["logistics.sync.file.format"].create(
             {
                 "name": "Orders",
@@ -22,15 +32,28 @@ class TestFileFlow(FilePartnerCase):
                 "edifact_recipient": "ACME3PL",
             }
         )
+        types = cls.env["logistics.sync.event.type"]
         cls.file_flow = cls.env["logistics.sync.flow"].create(
             {
-                "name": "Orders to Acme as files",
+                "name": "Fulfilment to Acme as files",
                 "system_id": cls.tpl.id,
                 "event_type_ids": [
-                    (6, 0, [cls.env["logistics.sync.event.type"]._get("order.confirmed").id])
+                    (
+                        6,
+                        0,
+                        [
+                            types._get(code).id
+                            for code in (
+                                "fulfilment.requested",
+                                "fulfilment.changed",
+                                "fulfilment.cancelled",
+                            )
+                        ],
+                    )
                 ],
                 "transport": "file",
                 "file_format_id": cls.orders_format.id,
+                "masked_fields": "ship_to.name, ship_to.street, ship_to.email, ship_to.phone",
             }
         )
 
@@ -38,22 +61,35 @@ class TestFileFlow(FilePartnerCase):
         order = self._create_order(quantity=3)
         with trap_jobs() as trap:
             order.action_confirm()
-            self._events(order)._route()
+            fulfilment = self.env["logistics.sync.wms.fulfilment"].search(
+                [("picking_id", "in", order.picking_ids.ids)]
+            )
+            self._events(fulfilment)._route()
         trap.assert_jobs_count(1, only=self.file_flow.deliver_pending)
         message = self.env["logistics.sync.message"].search([("flow_id", "=", self.file_flow.id)])
         self.assertEqual(len(message), 1)
-        return order, message
+        self.assertEqual(message.type_code, "fulfilment.requested")
+        return order.picking_ids, message
 
-    def test_message_written_as_an_orders_file_in_the_partner_inbox(self):
-        order, message = self._routed_message()
+    def test_fulfilment_request_written_as_a_masked_orders_file_in_the_partner_inbox(self):
+        picking, message = self._routed_message()
         with trap_jobs():
             self.assertEqual(self.file_flow.deliver_pending(), "1/1 delivered")
         [name] = self._folder("inbox")
-        self.assertEqual(name, f"ORDERS_{order.name}_{message.uid}.edi".replace("/", "_"))
+        self.assertEqual(name, f"ORDERS_{picking.name}_{message.uid}.edi".replace("/", "_"))
         data = (self.partner_root / "inbox" / name).read_bytes()
         written = file_formats.read_orders(data.decode())
-        self.assertEqual(written["name"], order.name)
-        self.assertEqual(written["lines"], [{"sku": "WID-1", "quantity": 3.0}])
+        self.assertEqual(written["fulfilment_id"], picking.logistics_sync_wms_uid)
+        self.assertEqual(written["name"], picking.name)
+        self.assertEqual(written["function"], "9")
+        self.assertEqual(
+            written["ship_to"],
+            {"name": "***", "street": "***", "city": "Brussels", "zip": "1000", "country": ""},
+        )
+        self.assertNotIn(b"Jane", data)
+        self.assertEqual(
+            written["lines"], [{"sku": "WID-1", "partner_sku": "WID-1", "quantity": 3.0}]
+        )
         self.assertEqual(message.state, "sent")
         self.assertEqual(message.attempt_ids.outcome, "delivered")
         exchange = self.env["logistics.sync.file.exchange"].search(
@@ -77,7 +113,7 @@ class TestFileFlow(FilePartnerCase):
         )
 
     def test_unreachable_partner_is_retried_later(self):
-        _order, message = self._routed_message()
+        _picking, message = self._routed_message()
         self.tpl.sftp_host_key = "ecdsa-sha2-nistp256 AAAAnotthekey"
         with trap_jobs(), mute_logger(file_transport.LOG_CHANNEL):
             self.assertEqual(self.file_flow.deliver_pending(), "0/1 delivered")

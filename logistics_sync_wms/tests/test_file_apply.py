@@ -1,0 +1,79 @@
+"""End to end: files picked up from the live SFTP server are applied through the WMS
+confirmation entry point exactly once, then moved to processed/."""
+
+from odoo.tools import mute_logger
+
+from .. import file_formats
+from .files_common import FilePartnerCase
+
+
+class TestFileApply(FilePartnerCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.warehouse.write(
+            {
+                "logistics_sync_system_id": cls.tpl.id,
+                "logistics_sync_picking_type_ids": [(6, 0, cls.warehouse.out_type_id.ids)],
+            }
+        )
+
+    def _delivery(self, quantity=2):
+        order = self._create_order(quantity=quantity)
+        order.action_confirm()
+        return order.picking_ids
+
+    def _desadv(self, picking, quantity, confirmation_id="DSP-1"):
+        payload = {
+            "fulfilment_id": picking.logistics_sync_wms_uid,
+            "confirmation_id": confirmation_id,
+            "stage": "shipped",
+            "lines": [{"sku": "WID-1", "quantity": quantity}],
+            "packages": [],
+            "tracking_numbers": ["TRK-1"],
+            "complete": True,
+        }
+        return file_formats.write_desadv([payload], sender="ACME3PL", recipient="ODOO")
+
+    def test_desadv_picked_up_applied_once_and_moved_to_processed(self):
+        picking = self._delivery(quantity=2)
+        self._drop("DESADV_1.edi", self._desadv(picking, 2))
+        exchange, trap = self._poll()
+        trap.assert_jobs_count(1, only=exchange.process)
+        exchange.process()
+        self.assertRecordValues(
+            exchange,
+            [
+                {
+                    "state": "applied",
+                    "error_message": False,
+                    "result_model": "logistics.sync.wms.confirmation",
+                    "archived_as": "processed/DESADV_1.edi",
+                }
+            ],
+        )
+        confirmation = self.env["logistics.sync.wms.confirmation"].browse(exchange.result_ids)
+        self.assertRecordValues(
+            confirmation,
+            [{"state": "applied", "source": "file", "reference": "DESADV_1.edi"}],
+        )
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(self._folder("processed"), ["DESADV_1.edi"])
+        self.assertEqual(self._folder("outbox"), [])
+        # the same content under another name: recognised by the confirmation id
+        self._drop("DESADV_1_resent.edi", self._desadv(picking, 2))
+        again, _trap = self._poll()
+        again.process()
+        self.assertEqual(again.result_ids, exchange.result_ids)
+        self.assertEqual(confirmation.duplicate_count, 1)
+
+    def test_csv_confirmation_of_an_unknown_fulfilment_needs_attention(self):
+        text = "Order;Dispatch;Item;Qty;Lot;Box;Weight;Tracking\nNOPE;D-1;WID-1;1;;;;\n"
+        self._drop("dispatch_1.csv", text)
+        exchange, _trap = self._poll()
+        with mute_logger("odoo.addons.logistics_sync_wms.models.logistics_sync_wms_confirmation"):
+            exchange.process()
+        self.assertEqual(exchange.state, "applied")
+        self.assertIn("could not apply", exchange.error_message)
+        confirmation = self.env["logistics.sync.wms.confirmation"].browse(exchange.result_ids)
+        self.assertEqual(confirmation.state, "error")
