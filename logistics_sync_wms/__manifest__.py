@@ -12,6 +12,7 @@
     "data": [
         "security/logistics_sync_wms_groups.xml",
         "security/ir.model.access.csv",
+        "security/logistics_sync_file_exchange_security.xml",
         "data/file_exchange_queue_job_data.xml",
         "data/file_exchange_cron_data.xml",
         "views/logistics_sync_file_exchange_views.xml",

@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg2
 
 from odoo.exceptions import AccessError
+from odoo.tests import new_test_user
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -227,6 +228,14 @@ class TestFileAccess(FilePartnerCase):
                 {"name": "x", "system_id": self.tpl.id, "checksum": "0"}
             )
         self.formats["csv"].with_user(self.manager).csv_delimiter = ","
+        # an inventory user reads the files of the own company only
+        stock_user = new_test_user(self.env, login="stock_clerk", groups="stock.group_stock_user")
+        Exchange = self.env["logistics.sync.file.exchange"].with_user(stock_user)
+        self.assertEqual(Exchange.search([]), exchange)
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        self.tpl.company_id = other_company
+        self.env.flush_all()
+        self.assertFalse(Exchange.search([("id", "=", exchange.id)]))
         # the SFTP password stays out of reach of users and is stored encrypted
         with self.assertRaises(AccessError):
             self.env["logistics.sync.secret"].with_user(self.user).search([])
