@@ -4,7 +4,6 @@ from openapi_spec_validator import validate as validate_openapi
 
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.logistics_sync_webhook import inbound
 from odoo.addons.logistics_sync_webhook.tests.test_api import _check_openapi_structure
 
 from .common import WmsCase
@@ -36,11 +35,6 @@ class TestFulfilmentApi(HttpCase, WmsCase):
             }
         )
         cls.reader_secret = reader.action_generate()["params"]["message"].rsplit(" ", 1)[-1]
-
-    def setUp(self):
-        super().setUp()
-        inbound.limiter.reset()
-        self.addCleanup(inbound.limiter.reset)
 
     def _post(self, reference, body, what="confirmations", secret=None):
         return self.url_open(
