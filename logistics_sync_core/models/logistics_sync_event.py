@@ -1,3 +1,4 @@
+import json
 import uuid
 
 from odoo import api, fields, models
@@ -149,15 +150,29 @@ class LogisticsSyncEvent(models.Model):
 
     @api.model
     def _cron_route_left(self, limit=2000):
-        """Every minute: route the events still unrouted a minute after they were written.
-        Their routing job is normally long done; this catches the job that gave up (its
-        database connection was cut, so queue_job marked it failed) or was lost, so no
-        event waits for a person. Routing is idempotent: an event its job routes meanwhile
-        keeps its messages (one per event and flow)."""
+        """Every minute: route the events still unrouted a minute after they were written
+        and whose routing job is not waiting or running any more: the job gave up (its
+        database connection was cut, so queue_job marked it failed) or was lost. No event
+        waits for a person, and a backlog of routing jobs is left to them. Routing is
+        idempotent: one message per event and flow."""
+        self.env.cr.execute(
+            """
+            SELECT records FROM queue_job
+             WHERE model_name = %s AND method_name = 'route'
+               AND state IN ('wait_dependencies', 'pending', 'enqueued', 'started')
+            """,
+            (self._name,),
+        )
+        queued = set()
+        for (records,) in self.env.cr.fetchall():
+            # queue_job keeps the serialized recordset as a JSON text in its jsonb column
+            records = json.loads(records) if isinstance(records, str) else records
+            queued.update(records.get("ids") or ())
         events = self.sudo().search(
             [
                 ("state", "=", "new"),
                 ("create_date", "<", fields.Datetime.subtract(fields.Datetime.now(), minutes=1)),
+                ("id", "not in", list(queued)),
             ],
             order="id",
             limit=limit,

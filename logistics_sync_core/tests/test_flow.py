@@ -91,8 +91,12 @@ class TestFlowRouting(LogisticsSyncCase):
             (self._events(old_order).ids + self._events(old_order.picking_ids).ids,),
         )
         self.env.invalidate_all()
+        waiting = self._events(old_order.picking_ids)
+        # a routing job still waiting for the runner routes its own events
+        waiting.with_delay(channel="root.logistics_sync.route").route()
         self.env["logistics.sync.event"]._cron_route_left()
         self.assertEqual(left.state, "routed")
+        self.assertEqual(set(waiting.mapped("state")), {"new"})
         self.assertEqual(left.message_ids.flow_id, self.flow_wms | self.flow_market)
         self.assertEqual(fresh.state, "new", "a fresh event is its routing job's to route")
         self.assertFalse(fresh.message_ids)
