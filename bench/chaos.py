@@ -34,6 +34,7 @@ Faults, all on this machine and bounded in time:
 
 import argparse
 import json
+import logging
 import os
 import random
 import signal
@@ -143,6 +144,7 @@ class Emitter:
             )
             self.partner_ids = partners.ids
         self.markers = []
+        self.emitted_at = {}
         self.lock = threading.Lock()
         self.count = 0
 
@@ -163,8 +165,10 @@ class Emitter:
                 )
                 for partner, marker in zip(partners, markers, strict=True):
                     Event._emit(TYPE, partner, {"shipment_id": marker, "carrier": self.tag})
+            now = time.time()
             with self.lock:
                 self.markers.extend(markers)
+                self.emitted_at.update(dict.fromkeys(markers, now))
             done += size
             if rate:
                 ahead = start + done / rate - time.monotonic()
@@ -181,11 +185,13 @@ class Tally:
         self.applied_per_id = Counter()
         self.ids_per_marker = defaultdict(set)
         self.order = defaultdict(list)  # aggregate -> sequences, first application of each id
+        self.first_at = {}  # marker -> when it was first applied
         seen = set()
-        for webhook_id, envelope in deliveries:
+        for webhook_id, envelope, at in deliveries:
             self.applied_per_id[webhook_id] += 1
             marker = (envelope.get("data") or {}).get("shipment_id")
             self.ids_per_marker[marker].add(webhook_id)
+            self.first_at.setdefault(marker, at)
             if webhook_id not in seen:
                 seen.add(webhook_id)
                 aggregate = envelope.get("aggregate") or {}
@@ -198,7 +204,7 @@ class Tally:
             status = request.get("status")
             if isinstance(status, int) and 200 <= status < 300:
                 envelope = json.loads(request["body"])
-                deliveries.append((request["headers"].get("webhook-id"), envelope))
+                deliveries.append((request["headers"].get("webhook-id"), envelope, request["time"]))
         return cls(deliveries)
 
     def lost(self, markers):
@@ -211,6 +217,12 @@ class Tally:
 
     def new_ids(self):
         return sum(len(ids) - 1 for ids in self.ids_per_marker.values())
+
+    def lag(self, emitted_at, share):
+        """Seconds from an event's commit to its first application, at ``share``."""
+        return percentile(
+            [self.first_at[m] - at for m, at in emitted_at.items() if m in self.first_at], share
+        )
 
     def out_of_order(self):
         return sum(1 for seqs in self.order.values() if seqs != sorted(seqs))
@@ -254,6 +266,11 @@ def scenario_flapping(suite):
         duration = 300
     receiver = Receiver(hang_seconds=FLOW_TIMEOUT + 2).__enter__()
     tag, flow_id, _system = suite.subscription("flapping", url=receiver.url())
+    # a second partner, healthy, gets the same events through its own channel
+    steady = Receiver().__enter__()
+    _tag, steady_flow_id, _system = suite.subscription(
+        "flapping_steady", url=steady.url(), payload_filter=json.dumps({"carrier": tag})
+    )
     emitter = Emitter(suite, tag, aggregates=100)
     (server, log) = suite.server("flapping")
     injected = []
@@ -278,9 +295,13 @@ def scenario_flapping(suite):
         emitted = time.monotonic() - started
         recovered = wait_until(delivered_all(receiver, emitter.markers), args.recovery)
         recovery = time.monotonic() - started - emitted
+        wait_until(delivered_all(steady, emitter.markers), 60)
     suite.retire(flow_id)
+    suite.retire(steady_flow_id)
     receiver.__exit__(None, None, None)
+    steady.__exit__(None, None, None)
     tally = Tally.from_receiver(receiver)
+    steady_tally = Tally.from_receiver(steady)
     refused = sum(1 for r in receiver.received() if r.get("status") != 200)
     suite.report(
         "flapping",
@@ -291,9 +312,18 @@ def scenario_flapping(suite):
         f"requests refused/dropped/hung by the receiver: {refused}; "
         f"{'recovered' if recovered else 'NOT recovered'} {recovery:.0f} s after the last "
         f"event; out of order aggregates: {tally.out_of_order()}; events under a second id: "
-        f"{tally.new_ids()}; tracebacks in the server log: {tracebacks(log)}",
+        f"{tally.new_ids()}; tracebacks in the server log: {tracebacks(log)}; "
+        f"from commit to delivery: flapping partner p50 {tally.lag(emitter.emitted_at, 0.5):.1f}"
+        f" s, p99 {tally.lag(emitter.emitted_at, 0.99):.1f} s; a healthy partner of the same "
+        f"events (own channel) p50 {steady_tally.lag(emitter.emitted_at, 0.5):.1f} s, p99 "
+        f"{steady_tally.lag(emitter.emitted_at, 0.99):.1f} s, lost "
+        f"{steady_tally.lost(emitter.markers)}",
     )
-    return tally.out_of_order() == 0 and tally.new_ids() == 0
+    return (
+        tally.out_of_order() == 0
+        and tally.new_ids() == 0
+        and steady_tally.lost(emitter.markers) == 0
+    )
 
 
 def _odoo_worker(pid, database):
@@ -581,8 +611,9 @@ def scenario_rabbitmq(suite):
     delivered, unconfirmed ones retried, none lost (counted by consuming the queue)."""
     import pika
 
+    logging.getLogger("pika").setLevel(logging.WARNING)
     args = suite.args
-    events, closures, interval = (1000, 4, 3) if args.quick else (5000, 10, 3)
+    events, rate, closures = (1000, 40, 5) if args.quick else (5000, 50, 10)
     vhost = "logistics_sync_chaos"
     # a vhost of our own: closing its connections leaves the broker's other users alone
     if vhost not in rabbitmqctl("list_vhosts", "name").split():
@@ -623,22 +654,36 @@ def scenario_rabbitmq(suite):
 
     with server:
         started = time.monotonic()
-        emitting = threading.Thread(target=emitter.emit, args=(events,), kwargs={"chunk": 100})
+        emitting = threading.Thread(
+            target=emitter.emit, args=(events,), kwargs={"rate": rate, "chunk": rate // 2}
+        )
         emitting.start()
-        for _round in range(closures):
-            time.sleep(interval)
-            count = 0
+        # each delivery job opens its own connection: look for them without pause (one
+        # rabbitmqctl call takes about a second) and close what is open
+        while len(closed) < closures and emitting.is_alive():
             for line in rabbitmqctl("list_connections", "vhost", "pid").splitlines():
                 name, _sep, pid = line.partition("\t")
                 if name == vhost and pid:
-                    rabbitmqctl("close_connection", pid.strip(), "chaos suite")
-                    count += 1
-            closed.append(count)
+                    try:
+                        rabbitmqctl("close_connection", pid.strip(), "chaos suite")
+                    except subprocess.CalledProcessError:
+                        continue  # closed by Odoo meanwhile
+                    closed.append(round(time.monotonic() - started, 1))
         emitting.join()
         recovered = wait_until(
             lambda: len(emitter.markers) == events and pending() == 0, args.recovery, step=2
         )
         elapsed = time.monotonic() - started
+        with suite.env() as env:
+            env.cr.execute(
+                """
+                SELECT count(*) FROM logistics_sync_message_attempt a
+                  JOIN logistics_sync_message m ON m.id = a.message_id
+                 WHERE m.flow_id = %s AND a.outcome <> 'delivered'
+                """,
+                (flow_id,),
+            )
+            failed_attempts = env.cr.fetchone()[0]
     suite.retire(flow_id)
     deliveries = []
     connection = pika.BlockingConnection(params)
@@ -647,18 +692,19 @@ def scenario_rabbitmq(suite):
         method, properties, body = channel.basic_get(exchange, auto_ack=True)
         if method is None:
             break
-        deliveries.append((properties.message_id, json.loads(body)))
+        deliveries.append((properties.message_id, json.loads(body), None))
     channel.queue_delete(exchange)
     channel.exchange_delete(exchange)
     connection.close()
     tally = Tally(deliveries)
     suite.report(
         "rabbitmq",
-        f"{len(emitter.markers)} events in a burst; the broker closed Odoo's connections "
-        f"{closures} times every {interval} s ({closed} connections)",
+        f"{len(emitter.markers)} events at {rate}/s; the broker closed {len(closed)} of "
+        f"Odoo's connections mid-delivery (at seconds {closed})",
         tally.lost(emitter.markers),
         tally.duplicated(),
-        f"{len(deliveries)} messages consumed from the queue; "
+        f"{len(deliveries)} messages consumed from the queue; publications that failed "
+        f"and were retried: {failed_attempts}; "
         f"{'all confirmed' if recovered else 'NOT all confirmed'} after {elapsed:.0f} s; "
         f"events under a second id: {tally.new_ids()}; out of order: {tally.out_of_order()}",
     )
@@ -699,9 +745,10 @@ class Users:
 
     def run(self, seconds):
         """Latencies (s) of the round trips made during ``seconds``."""
+        if not hasattr(self, "sessions"):
+            self.sessions = [self._session() for _ in range(self.count)]
         latencies, lock = [], threading.Lock()
         deadline = time.monotonic() + seconds
-        sessions = [self._session() for _ in range(self.count)]
 
         def user(index, session):
             rng = random.Random(index)
@@ -724,7 +771,8 @@ class Users:
                     latencies.append(elapsed)
 
         pool = [
-            threading.Thread(target=user, args=(i, session)) for i, session in enumerate(sessions)
+            threading.Thread(target=user, args=(i, session))
+            for i, session in enumerate(self.sessions)
         ]
         for thread in pool:
             thread.start()
@@ -805,13 +853,22 @@ class Fuzzer:
         self.statuses = Counter()
         self.server_errors = []
         self.not_json = Counter()
+        self.samples = {}  # (target, status) -> an example of a non-JSON answer
         self.sent = Counter()
+        self.seconds = Counter()
 
-    def send(self, target, method, path, **kwargs):
+    def send(self, target, method, path, headers=None, **kwargs):
         self.sent[target] += 1
+        # raw UTF-8 bytes on the wire, as a misbehaving client would send them
+        headers = {name: value.encode() for name, value in (headers or {}).items()}
         try:
             response = self.session.request(
-                method, self.base + path, timeout=30, allow_redirects=False, **kwargs
+                method,
+                self.base + path,
+                headers=headers,
+                timeout=30,
+                allow_redirects=False,
+                **kwargs,
             )
         except requests.RequestException as exc:
             self.statuses["connection error"] += 1
@@ -820,9 +877,19 @@ class Fuzzer:
         self.statuses[response.status_code] += 1
         if response.status_code >= 500:
             self.server_errors.append((target, method, path[:120], response.text[:200]))
-        if target != "metrics" and "json" not in response.headers.get("Content-Type", ""):
-            self.not_json[response.status_code] += 1
+        self.check_json(target, method, path, response)
         return response
+
+    def check_json(self, target, method, path, response):
+        if target == "metrics" or method == "HEAD":
+            return
+        if "json" not in response.headers.get("Content-Type", ""):
+            self.not_json[target, response.status_code] += 1
+            self.samples.setdefault(
+                (target, response.status_code),
+                f"{method} {path[:80]} -> {response.headers.get('Content-Type')}: "
+                f"{response.text[:80]!r}",
+            )
 
 
 def _random_json(rng, depth=0):
@@ -853,10 +920,9 @@ def _order_body(rng, tag, number):
             "lines": [{"sku": f"CHAOS-{tag}", "quantity": 1}],
         },
     }
-    for _ in range(rng.randint(0, 3)):
-        target = rng.choice([body, body["data"], body["data"]["partner"], body["data"]["lines"][0]])
-        key = rng.choice(list(target) + ["extra"])
-        target[key] = _random_json(rng)
+    data, partner, line = body["data"], body["data"]["partner"], body["data"]["lines"][0]
+    for target in rng.sample([body, data, partner, line], rng.randint(0, 3)):
+        target[rng.choice([*target, "extra"])] = _random_json(rng)
     return body
 
 
@@ -980,8 +1046,7 @@ def fuzz_api(fuzzer, base, secret, examples):
                     fuzzer.server_errors.append(
                         ("api", case.method, case.formatted_path, response.text[:200])
                     )
-                if "json" not in response.headers.get("Content-Type", ""):
-                    fuzzer.not_json[response.status_code] += 1
+                fuzzer.check_json("api", case.method, case.formatted_path, response)
 
             check()
 
@@ -1011,9 +1076,12 @@ def scenario_fuzz(suite):
         fuzzer = Fuzzer(base)
         started = time.monotonic()
         fuzz_api(fuzzer, base, secret, api_examples)
+        fuzzer.seconds["api"] = time.monotonic() - started
         accepted = fuzz_inbound(fuzzer, partner, rng, inbound)
+        fuzzer.seconds["inbound"] = time.monotonic() - started - sum(fuzzer.seconds.values())
         fuzz_paths(fuzzer, rng, paths, metrics_token)
         sent = time.monotonic() - started
+        fuzzer.seconds["paths and metrics"] = sent - sum(fuzzer.seconds.values())
 
         def stuck():
             with suite.env() as env:
@@ -1041,9 +1109,12 @@ def scenario_fuzz(suite):
     total = sum(fuzzer.sent.values())
     for error in fuzzer.server_errors[:10]:
         print(f"[fuzz] 5xx: {error}")
+    for (target, status), sample in sorted(fuzzer.samples.items(), key=str):
+        print(f"[fuzz] not JSON ({target}, {status}), e.g. {sample}")
     suite.report(
         "fuzz",
-        f"{total} generated requests in {sent:.0f} s ({dict(fuzzer.sent)})",
+        f"{total} generated requests in {sent:.0f} s ({dict(fuzzer.sent)}; seconds "
+        f"{ {name: round(value) for name, value in fuzzer.seconds.items()} })",
         len(lost),
         0,
         f"answers {dict(sorted(fuzzer.statuses.items(), key=str))}; 5xx: "

@@ -24,7 +24,7 @@ class Receiver:
     ``"drop"`` (close the connection without answering). ``fault``, when set to one such
     behaviour, answers every request that way instead (a partner flapping, e.g. in
     bench/chaos.py). Each recorded request carries the ``status`` it was answered with
-    (None when it was hung up or dropped)."""
+    (None when it was hung up or dropped) and the ``time`` it arrived."""
 
     def __init__(self, hang_seconds=5, port=0):
         self.script = {}
@@ -52,7 +52,12 @@ class Receiver:
                 body = self.rfile.read(length)
                 if len(body) < length:
                     return  # the sender died mid-request: nothing arrived
-                entry = {"path": self.path, "headers": dict(self.headers), "body": body}
+                entry = {
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "body": body,
+                    "time": time.time(),
+                }
                 with receiver.lock:
                     receiver.requests.append(entry)
                     steps = receiver.script.get(self.path, [200])
