@@ -225,7 +225,9 @@ class LogisticsSyncWmsConfirmation(models.Model):
         system = self.system_id
         self.write({"attempt_count": self.attempt_count + 1})
         me = self.with_company(self.company_id or self.env.company).with_context(
-            **{CONTEXT_ORIGIN: system.id, CONTEXT_WMS_APPLY: True, CONTEXT_WMS_VALIDATE: True}
+            # the system's own changes: the core's ownership rules check each move line it
+            # writes (the owner passes; a rule naming another owner refuses them)
+            **{CONTEXT_ORIGIN: system.id, CONTEXT_WMS_APPLY: True}
         )
         try:
             with self.env.cr.savepoint():
@@ -608,7 +610,7 @@ class LogisticsSyncWmsConfirmation(models.Model):
         backorders_before = picking.backorder_ids
         # short pick: the operation type's backorder setting decides (Never: the rest is
         # cancelled; otherwise a backorder is requested from the system)
-        picking.with_context(skip_backorder=True).button_validate()
+        picking.with_context(skip_backorder=True, **{CONTEXT_WMS_VALIDATE: True}).button_validate()
         if picking.state != "done":
             raise UserError(_("%s could not be validated.", picking.name))
         (picking.backorder_ids - backorders_before)._logistics_sync_wms_request()

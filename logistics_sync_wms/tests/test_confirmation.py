@@ -141,6 +141,16 @@ class TestConfirmation(WmsCase):
         with self.assertRaises(OwnershipError):
             picked_line.with_context(**{CONTEXT_ORIGIN: self.market.id}).write({"quantity": 2})
         self.assertEqual(self._picked(picking), {("WID-1", None): 1})
+        # the rule decides: while it names another owner, the WMS's own report is refused
+        rule = self.env["logistics.sync.ownership.rule"].search(
+            [("res_model", "=", "stock.move.line"), ("owner_system_id", "=", self.wms.id)]
+        )
+        rule.owner_system_id = self.market
+        refused = self._confirm(picking, "picked", [self._line(self.product, 1)])
+        self.assertEqual(refused.state, "error")
+        self.assertIn("Test Market is the system of record", refused.error)
+        self.assertEqual(self._picked(picking), {("WID-1", None): 1})
+        rule.owner_system_id = self.wms
         # the WMS itself reports more
         self.assertEqual(
             self._confirm(picking, "picked", [self._line(self.product, 1)]).state, "applied"
