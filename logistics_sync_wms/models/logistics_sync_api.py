@@ -1,9 +1,47 @@
+import json
+
 from odoo import api, models
+from odoo.exceptions import UserError
 
 from odoo.addons.logistics_sync_webhook import api as api_tools
 from odoo.addons.logistics_sync_webhook import inbound, openapi
 
 from .logistics_sync_wms_confirmation import _KINDS, CONTEXT_DUPLICATE
+
+#: Lines one request may carry; larger snapshots come in parts.
+MAX_PART_LINES = 10000
+
+_LINE_SCHEMA = {
+    "type": "object",
+    "required": ["sku", "quantity"],
+    "properties": {
+        "sku": {"type": "string", "minLength": 1, "maxLength": 200},
+        "location": {"type": ["string", "null"], "maxLength": 200},
+        "lot": {"type": ["string", "null"], "maxLength": 200},
+        "quantity": {
+            "type": "number",
+            "minimum": -api_tools.MAX_AMOUNT,
+            "maximum": api_tools.MAX_AMOUNT,
+        },
+    },
+    "additionalProperties": True,
+}
+_SNAPSHOT_SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "required": ["snapshot_id", "kind", "lines"],
+        "properties": {
+            "snapshot_id": {"type": "string", "pattern": r"^[\x21-\x7e]{1,200}$"},
+            "kind": {"type": "string", "enum": ["full", "partial"]},
+            "taken_at": {"type": ["string", "null"], "maxLength": 64},
+            "warehouse": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
+            "part": {"type": "integer", "minimum": 1, "maximum": 100000},
+            "last_part": {"type": "boolean"},
+            "lines": {"type": "array", "maxItems": MAX_PART_LINES, "items": _LINE_SCHEMA},
+        },
+        "additionalProperties": True,
+    }
+)
 
 
 class LogisticsSyncApi(models.AbstractModel):
@@ -198,4 +236,154 @@ class LogisticsSyncApi(models.AbstractModel):
                 "transfer...): nothing applied, kept as an error record."
             )
             document["paths"][path] = {"post": operation}
+        return self._openapi_inventory(document)
+
+    # ------------------------------------------------------------ inventory snapshots
+
+    @api.model
+    def _snapshot_json(self, snapshot, accepted=True):
+        return {
+            "snapshot_id": snapshot.external_id,
+            "state": snapshot.state,
+            "kind": snapshot.kind,
+            "warehouse": snapshot.warehouse_id.code,
+            "taken_at": snapshot.taken_at.isoformat() + "Z",
+            "parts_received": snapshot.part_count,
+            "line_count": snapshot.line_count,
+            "processed_count": snapshot.processed_count,
+            "quarantined_count": snapshot.quarantined_count,
+            "progress": round(snapshot.progress, 1),
+            "reconciliation": snapshot.reconciliation_id.name or None,
+            "accepted": accepted,
+        }
+
+    @api.model
+    def _api_inventory_snapshot(self, key, body):
+        """``POST /inventory/snapshots``: one part of an inventory snapshot (202). A part
+        already received is answered 200 with ``accepted: false`` and stored once."""
+        data = self._parse_json(body)
+        inbound.check_schema(_SNAPSHOT_SCHEMA, data, "$")
+        header = {name: data.get(name) for name in ("snapshot_id", "kind", "taken_at", "warehouse")}
+        try:
+            with self.env.cr.savepoint():
+                snapshot, accepted = self.env[
+                    "logistics.sync.inventory.snapshot"
+                ]._receive_snapshot_part(
+                    key.system_id,
+                    header,
+                    data["lines"],
+                    part=data.get("part"),
+                    last=data.get("last_part", True),
+                    source="api",
+                    reference=f"API key {key.prefix}",
+                )
+        except UserError as exc:
+            raise inbound.InboundError(
+                422, "unprocessable", exc.args[0] if exc.args else str(exc)
+            ) from None
+        return (202 if accepted else 200), self._snapshot_json(snapshot, accepted)
+
+    @api.model
+    def _api_inventory_snapshot_get(self, key, reference):
+        """``GET /inventory/snapshots/{id}``: where the processing of a snapshot stands."""
+        if not inbound.ID_RE.fullmatch(reference or ""):
+            raise api_tools.not_found("snapshot")
+        snapshot = self.env["logistics.sync.inventory.snapshot"].search(
+            [("system_id", "=", key.system_id.id), ("external_id", "=", reference)], limit=1
+        )
+        if not snapshot:
+            raise api_tools.not_found("snapshot")
+        return 200, self._snapshot_json(snapshot)
+
+    @api.model
+    def _openapi_inventory(self, document):
+        """Add the inventory snapshot routes to the OpenAPI ``document``."""
+        schemas = document["components"]["schemas"]
+        string = openapi.NULLABLE_STRING
+        line = json.loads(json.dumps(_LINE_SCHEMA))
+        for name in ("location", "lot"):
+            line["properties"][name] = {**string, "maxLength": 200}
+        line["properties"]["location"]["description"] = (
+            "The system's location code (code map, else the location's barcode or full "
+            "name); the warehouse's stock location when absent."
+        )
+        line["properties"]["sku"]["description"] = (
+            "The system's SKU: its cross-reference, its code map or the product's internal "
+            "reference. Unknown SKUs are quarantined, never guessed."
+        )
+        snapshot_in = json.loads(_SNAPSHOT_SCHEMA)
+        snapshot_in["properties"]["lines"]["items"] = openapi.ref("InventorySnapshotLine")
+        for name in ("taken_at", "warehouse"):
+            snapshot_in["properties"][name] = {
+                **string,
+                **{k: v for k, v in snapshot_in["properties"][name].items() if k != "type"},
+            }
+        snapshot_in["properties"]["kind"]["description"] = (
+            "full: every product the system holds in the warehouse (Odoo stock it does not "
+            "list counts as zero); partial: only the listed products and locations."
+        )
+        snapshot_in["properties"]["part"]["description"] = (
+            "Parts of a large snapshot, numbered from 1, sent in order; a repeat is ignored."
+        )
+        snapshot_in["properties"]["last_part"]["description"] = (
+            "false while more parts follow (default true)."
+        )
+        schemas["InventorySnapshotLine"] = line
+        schemas["InventorySnapshotPart"] = snapshot_in
+        schemas["InventorySnapshot"] = {
+            "type": "object",
+            "required": ["snapshot_id", "state", "line_count", "accepted"],
+            "properties": {
+                "snapshot_id": {"type": "string"},
+                "state": {
+                    "type": "string",
+                    "enum": ["receiving", "queued", "processing", "reconciled", "failed"],
+                },
+                "kind": {"type": "string", "enum": ["full", "partial"]},
+                "warehouse": {"type": "string"},
+                "taken_at": {"type": "string", "format": "date-time"},
+                "parts_received": {"type": "integer"},
+                "line_count": {"type": "integer"},
+                "processed_count": {"type": "integer"},
+                "quarantined_count": {"type": "integer"},
+                "progress": {"type": "number"},
+                "reconciliation": string,
+                "accepted": {
+                    "type": "boolean",
+                    "description": "false: this part was already received (nothing stored).",
+                },
+            },
+        }
+        document["paths"]["/inventory/snapshots"] = {
+            "post": openapi.operation(
+                "postInventorySnapshot",
+                "Send an inventory snapshot, or one part of it",
+                "inventory:write",
+                {
+                    "202": openapi.json_response(
+                        openapi.ref("InventorySnapshot"), "Stored; processed in the background."
+                    ),
+                    "200": openapi.json_response(
+                        openapi.ref("InventorySnapshot"), "This part was already received."
+                    ),
+                },
+                openapi.AUTH_ERRORS + openapi.POSTED_ERRORS,
+                body="InventorySnapshotPart",
+            )
+        }
+        document["paths"]["/inventory/snapshots/{id}"] = {
+            "get": openapi.operation(
+                "getInventorySnapshot",
+                "Where the processing of a snapshot stands",
+                "inventory:write",
+                {"200": openapi.json_response(openapi.ref("InventorySnapshot"), "The snapshot.")},
+                openapi.AUTH_ERRORS + ["404"],
+                parameters=[
+                    {
+                        **openapi.ID_PARAM,
+                        "description": "The snapshot_id the system sent.",
+                    }
+                ],
+            )
+        }
         return document

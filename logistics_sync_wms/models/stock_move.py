@@ -1,8 +1,16 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class StockMove(models.Model):
     _inherit = "stock.move"
+
+    logistics_sync_reconciliation_id = fields.Many2one(
+        "logistics.sync.inventory.reconciliation",
+        string="Inventory reconciliation",
+        readonly=True,
+        index="btree_not_null",
+        help="The WMS inventory reconciliation whose approval made this adjustment.",
+    )
 
     def _action_assign(self, force_qty=False):
         result = super()._action_assign(force_qty=force_qty)

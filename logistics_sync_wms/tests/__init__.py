@@ -8,3 +8,5 @@ from . import test_api
 from . import test_concurrency
 from . import test_sandbox_wms
 from . import test_file_apply
+from . import test_inventory_reconciliation
+from . import test_inventory_intake
