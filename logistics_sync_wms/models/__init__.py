@@ -11,7 +11,6 @@ from . import stock_move_line
 from . import logistics_sync_wms_fulfilment
 from . import logistics_sync_wms_confirmation
 from . import stock_quant
-from . import logistics_sync_system
 from . import logistics_sync_inventory_tolerance
 from . import logistics_sync_inventory_snapshot
 from . import logistics_sync_inventory_snapshot_line
