@@ -4,7 +4,6 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.logistics_sync_webhook import inbound
 from odoo.addons.logistics_sync_webhook.tests.inbound_common import (
     HMAC_SECRET,
     JsonErrorAssertions,
@@ -153,11 +152,6 @@ class TestSnapshotApiAndWebhook(JsonErrorAssertions, HttpCase, InventoryCase):
         cls.env["logistics.sync.secret"].create(
             {"system_id": cls.wms.id, "name": "inbound_signing", "value": HMAC_SECRET}
         )
-
-    def setUp(self):
-        super().setUp()
-        inbound.limiter.reset()
-        self.addCleanup(inbound.limiter.reset)
 
     def _post(self, body, secret=None):
         with trap_jobs():
