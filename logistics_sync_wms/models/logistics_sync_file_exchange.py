@@ -205,9 +205,11 @@ class LogisticsSyncFileExchange(models.Model):
     # ---------------------------------------------------------------- processing
     @api.private
     def process(self):
-        """Job: parse, apply and archive this received file (public entry point)."""
+        """Job: parse, apply and archive this received file (public entry point). It runs
+        with superuser rights, whoever enqueued it (a poll, or a manager's Retry, whose
+        rights were checked when pressing it): applying a file is the integration's work."""
         self.ensure_one()
-        return self._process()
+        return self.sudo()._process()
 
     def _lock(self):
         try:

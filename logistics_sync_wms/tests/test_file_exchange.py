@@ -137,6 +137,11 @@ class TestFileExchange(FilePartnerCase):
         trap.assert_jobs_count(1, only=exchange.process)
         self.assertEqual(exchange.state, "received")
         self.assertEqual(exchange._check_file(exchange._text()), 3)  # now every line reads
+        # the job runs as the manager who pressed Retry: the fixed file is applied
+        with mute_logger("odoo.addons.logistics_sync_wms.models.logistics_sync_wms_confirmation"):
+            retried.process()
+        self.assertEqual(exchange.state, "applied")
+        self.assertEqual(len(exchange.result_ids), 2)
 
     def test_unreachable_partner_is_reported_not_raised(self):
         self.tpl.sftp_host_key = "ecdsa-sha2-nistp256 AAAAnotthekey"
