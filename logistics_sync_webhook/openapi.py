@@ -282,6 +282,16 @@ def operation(op_id, summary, scope, ok, errors, parameters=(), body=None):
     return operation
 
 
+#: Every POST honours it (the controller's job): declare it on every POST operation.
+IDEMPOTENCY_PARAM = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Same key and body: the first answer again (header Idempotent-Replayed: "
+    "true). Same key, other body: 422. Remembered 48 hours by default.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"},
+}
+
 AUTH_ERRORS = ["401", "403", "405", "429"]
 POSTED_ERRORS = ["400", "411", "413", "415", "422"]
 
@@ -312,16 +322,7 @@ def _document():
                         ),
                     },
                     AUTH_ERRORS + POSTED_ERRORS + ["409"],
-                    parameters=[
-                        {
-                            "name": "Idempotency-Key",
-                            "in": "header",
-                            "required": False,
-                            "description": "Same key and body: the first answer again "
-                            "(header Idempotent-Replayed: true). Same key, other body: 422.",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-                        }
-                    ],
+                    parameters=[IDEMPOTENCY_PARAM],
                     body="OrderCreate",
                 )
             },
@@ -366,7 +367,8 @@ def _document():
                     "Request a shipment booking (recorded, not booked with a carrier)",
                     "shipments:write",
                     {"202": json_response(ref("ShipmentRequest"), "Recorded.")},
-                    AUTH_ERRORS + POSTED_ERRORS + ["404"],
+                    AUTH_ERRORS + POSTED_ERRORS + ["404", "409"],
+                    parameters=[IDEMPOTENCY_PARAM],
                     body="ShipmentRequestCreate",
                 )
             },

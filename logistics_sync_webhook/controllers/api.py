@@ -27,7 +27,8 @@ class PartnerApiController(http.Controller):
     """Partner REST API v1: authenticate the Bearer key, check method, rate and scope, hand
     over to ``logistics.sync.api``, log the call. Every answer is JSON; a refusal is
     ``{"error": code, "message": ...}`` (see ``inbound.InboundError``), also for a path no
-    route matches (``ir.http``). ``{id}`` segments take the rest of the path, so an id
+    route matches (``ir.http``). Every POST honours an ``Idempotency-Key`` header
+    (``logistics.sync.api.idempotency``). ``{id}`` segments take the rest of the path, so an id
     holding ``/`` (sent encoded as ``%2F``, which the server decodes) reaches its route."""
 
     @http.route(f"{BASE}/openapi.json", **_ROUTE)
@@ -41,9 +42,7 @@ class PartnerApiController(http.Controller):
             "/orders",
             "POST",
             "orders:write",
-            lambda api, key: api._api_order_create(
-                key, self._body(), request.httprequest.headers.get("Idempotency-Key")
-            ),
+            lambda api, key: api._api_order_create(key, self._body()),
         )
 
     @http.route(f"{BASE}/orders/<path:reference>", **_ROUTE)
@@ -125,8 +124,15 @@ class PartnerApiController(http.Controller):
             key._touch()
             company = key.system_id.company_id or env.company
             api = env["logistics.sync.api"].with_company(company)
+            key = key.with_company(company)
+            idempotency_key = request.httprequest.headers.get("Idempotency-Key")
             with env.cr.savepoint():
-                status, body, *extra = handler(api, key.with_company(company))
+                if method == "POST" and idempotency_key is not None:
+                    status, body, *extra = env["logistics.sync.api.idempotency"]._serve(
+                        key, method, route, self._body(), idempotency_key, lambda: handler(api, key)
+                    )
+                else:
+                    status, body, *extra = handler(api, key)
             headers = extra[0] if extra else {}
         except inbound.InboundError as exc:
             status, body, headers = exc.status, exc.body(), exc.headers

@@ -137,53 +137,9 @@ class LogisticsSyncApi(models.AbstractModel):
     # ------------------------------------------------------------ orders
 
     @api.model
-    def _api_order_create(self, key, body, idempotency_key=None):
+    def _api_order_create(self, key, body):
         """``POST /orders``: 201 with the order, 200 when the system's ``external_id`` is
-        already an order. With an Idempotency-Key, a repeat gets the first answer."""
-        if not idempotency_key:
-            return self._api_order_create_apply(key, body)
-        if not inbound.ID_RE.fullmatch(idempotency_key):
-            raise api_tools.invalid(
-                "The Idempotency-Key must be 1-200 printable characters.", path="Idempotency-Key"
-            )
-        fingerprint = api_tools.request_hash("POST", "/orders", body)
-        Idempotency = self.env["logistics.sync.api.idempotency"]
-        self.env.cr.execute(
-            """
-            INSERT INTO logistics_sync_api_idempotency
-                (key_id, idempotency_key, request_hash,
-                 create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
-            ON CONFLICT (key_id, idempotency_key) DO NOTHING
-            RETURNING id
-            """,
-            (key.id, idempotency_key, fingerprint, self.env.uid, self.env.uid),
-            # a concurrent first request that committed meanwhile is a serialization failure:
-            # Odoo retries the request, which then replays the stored answer
-            log_exceptions=False,
-        )
-        row = self.env.cr.fetchone()
-        if not row:
-            first = Idempotency.search(
-                [("key_id", "=", key.id), ("idempotency_key", "=", idempotency_key)], limit=1
-            )
-            if first.request_hash != fingerprint:
-                raise inbound.InboundError(
-                    422,
-                    "idempotency_key_reused",
-                    "This Idempotency-Key was used for a different request.",
-                )
-            if not first.status:
-                raise inbound.InboundError(
-                    409, "idempotency_in_progress", "The first request is still running."
-                )
-            return first.status, first.response, {"Idempotent-Replayed": "true"}
-        status, answer = self._api_order_create_apply(key, body)
-        Idempotency.browse(row[0]).write({"status": status, "response": answer})
-        return status, answer
-
-    @api.model
-    def _api_order_create_apply(self, key, body):
+        already an order."""
         system = key.system_id
         data = self._parse_json(body)
         schema = self.env["logistics.sync.event.type"]._get("order.created").json_schema

@@ -327,6 +327,53 @@ class TestPartnerApi(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
             self._call("POST", "/shipments", self.market_secret, {}), 422, "schema_violation"
         )
 
+    def test_every_post_honours_the_idempotency_key(self):
+        order = self.env["logistics.sync.record"]._resolve_canonical(self._create().json()["id"])
+        canonical = self.env["logistics.sync.record"]._canonical_id(order.picking_ids)
+        Request = self.env["logistics.sync.api.shipment.request"]
+
+        def book(data, idem, secret=None):
+            with trap_jobs():
+                return self._call(
+                    "POST",
+                    "/shipments",
+                    secret or self.market_secret,
+                    data,
+                    {"Idempotency-Key": idem},
+                )
+
+        first = book({"picking_id": canonical, "service": "express"}, "book-1")
+        self.assertEqual(first.status_code, 202, first.text)
+        self.assertNotIn("Idempotent-Replayed", first.headers)
+        replay = book({"service": "express", "picking_id": canonical}, "book-1")
+        self.assertEqual((replay.status_code, replay.json()), (202, first.json()))
+        self.assertEqual(replay.headers["Idempotent-Replayed"], "true")
+        self.assertEqual(len(Request.search([("picking_id", "=", order.picking_ids.id)])), 1)
+        other = book({"picking_id": canonical, "service": "economy"}, "book-1")
+        self.assertRefused(other, 422, "idempotency_key_reused")
+        # the same key on another route is another request: refused as reused too
+        reused = self._create(order_data(external_id="MK-IDEM-X"), idem="book-1")
+        self.assertRefused(reused, 422, "idempotency_key_reused")
+        # a refused first request stores nothing: the key is free for the corrected one
+        self.assertRefused(book({"picking_id": "NOPE"}, "book-2"), 404, "not_found")
+        again = book({"picking_id": canonical}, "book-2")
+        self.assertEqual(again.status_code, 202, again.text)
+        self.assertNotEqual(again.json()["id"], first.json()["id"])
+        self.assertEqual(len(Request.search([("picking_id", "=", order.picking_ids.id)])), 2)
+        self.assertRefused(book({"picking_id": canonical}, "bad key"), 422, "invalid_request")
+        # stored: the two first answers, not the refusals
+        self.assertEqual(
+            self.env["logistics.sync.api.idempotency"].search_count(
+                [("key_id", "=", self.market_key.id), ("idempotency_key", "like", "book-")]
+            ),
+            2,
+        )
+        operations = self.env["logistics.sync.api"]._openapi_document()["paths"]
+        for path, methods in operations.items():
+            if "post" in methods:
+                names = [p["name"] for p in methods["post"]["parameters"]]
+                self.assertIn("Idempotency-Key", names, path)
+
     # ------------------------------------------------------------------ events
 
     def test_event_feed_pages_with_an_opaque_cursor(self):
