@@ -168,23 +168,7 @@ def verify(headers, body, secrets, tolerance=DEFAULT_TOLERANCE, now=None):
     hmac_keys, public_keys = _load_verification_keys(secrets)
 
     msg_id, timestamp_str, signature_header = _read_headers(headers)
-    if not _TIMESTAMP_RE.fullmatch(timestamp_str):
-        raise SignatureError(
-            f"invalid {HEADER_TIMESTAMP} {timestamp_str[:32]!r}: expected integer Unix seconds",
-            SignatureError.BAD_TIMESTAMP,
-        )
-    timestamp = int(timestamp_str)
-    now = time.time() if now is None else now
-    if timestamp < now - tolerance:
-        raise SignatureError(
-            f"{HEADER_TIMESTAMP} {timestamp} is more than {tolerance} seconds in the past",
-            SignatureError.TIMESTAMP_TOO_OLD,
-        )
-    if timestamp > now + tolerance:
-        raise SignatureError(
-            f"{HEADER_TIMESTAMP} {timestamp} is more than {tolerance} seconds in the future",
-            SignatureError.TIMESTAMP_TOO_NEW,
-        )
+    timestamp = check_timestamp(timestamp_str, tolerance, now)
 
     content = _signed_content(msg_id, timestamp, body)
     # Computed once, so a header with many entries costs one HMAC per key, not per entry.
@@ -217,6 +201,30 @@ def verify(headers, body, secrets, tolerance=DEFAULT_TOLERANCE, now=None):
         f"no {HEADER_SIGNATURE} entry matches the message and a configured key",
         SignatureError.NO_MATCHING_SIGNATURE,
     )
+
+
+def check_timestamp(timestamp_str, tolerance=DEFAULT_TOLERANCE, now=None, header=HEADER_TIMESTAMP):
+    """Return the Unix seconds in ``timestamp_str`` (the value of ``header``); raise
+    :class:`SignatureError` when it is not an integer or lies more than ``tolerance``
+    seconds from ``now`` (a replay of an old request, or a clock far off)."""
+    if not _TIMESTAMP_RE.fullmatch(timestamp_str or ""):
+        raise SignatureError(
+            f"invalid {header} {(timestamp_str or '')[:32]!r}: expected integer Unix seconds",
+            SignatureError.BAD_TIMESTAMP,
+        )
+    timestamp = int(timestamp_str)
+    now = time.time() if now is None else now
+    if timestamp < now - tolerance:
+        raise SignatureError(
+            f"{header} {timestamp} is more than {tolerance} seconds in the past",
+            SignatureError.TIMESTAMP_TOO_OLD,
+        )
+    if timestamp > now + tolerance:
+        raise SignatureError(
+            f"{header} {timestamp} is more than {tolerance} seconds in the future",
+            SignatureError.TIMESTAMP_TOO_NEW,
+        )
+    return timestamp
 
 
 def _signed_content(msg_id, timestamp, body):

@@ -39,8 +39,26 @@ class LogisticsSyncSystem(models.Model):
     inbound_tolerance = fields.Integer(
         string="Timestamp tolerance (s)",
         default=signing.DEFAULT_TOLERANCE,
-        help="Standard Webhooks: largest accepted distance between webhook-timestamp and "
-        "now, in seconds (5 minutes by default).",
+        help="Largest accepted distance between the request's timestamp and now, in seconds "
+        "(5 minutes by default): webhook-timestamp for Standard Webhooks, the timestamp "
+        "header for the HMAC and API key schemes.",
+    )
+    inbound_timestamp_header = fields.Char(
+        string="Timestamp header",
+        default=signing.HEADER_TIMESTAMP,
+        help="HMAC and API key schemes: the header carrying the Unix time (seconds) the "
+        "partner sent the request. When sent, it must lie within the timestamp tolerance, "
+        "so an old request replayed is refused (401).",
+    )
+    inbound_timestamp_required = fields.Boolean(
+        string="Timestamp required",
+        help="HMAC and API key schemes: refuse requests without the timestamp header.",
+    )
+    inbound_hmac_sign_timestamp = fields.Boolean(
+        string="Timestamp signed",
+        help="HMAC scheme: the digest covers '<timestamp>.<raw body>' (as Stripe and Standard "
+        "Webhooks sign), so a replayed request cannot carry a new timestamp. The timestamp "
+        "header is then required.",
     )
     inbound_hmac_header = fields.Char(
         string="Signature header",
@@ -197,10 +215,25 @@ class LogisticsSyncSystem(models.Model):
             _logger.warning("Inbound webhook refused: %s has an unusable key: %s", self.code, exc)
             raise inbound.unauthorized()
 
+    def _inbound_check_timestamp(self, headers, required=False):
+        """The timestamp header's value (``""`` when absent and not required); 401 when it
+        is missing but required, malformed, or outside the tolerance."""
+        name = self.inbound_timestamp_header or signing.HEADER_TIMESTAMP
+        value = inbound.header(headers, name)
+        if not value and not (required or self.inbound_timestamp_required):
+            return ""
+        try:
+            signing.check_timestamp(value, self.inbound_tolerance, header=name)
+        except signing.SignatureError as exc:
+            _logger.info("Inbound webhook from %s refused: %s", self.code, exc.reason)
+            raise inbound.unauthorized() from None
+        return value
+
     def _inbound_authenticate_hmac(self, headers, body):
+        timestamp = self._inbound_check_timestamp(headers, self.inbound_hmac_sign_timestamp)
         inbound.verify_hmac_header(
             headers,
-            body,
+            f"{timestamp}.".encode() + body if self.inbound_hmac_sign_timestamp else body,
             self._inbound_credentials(SECRET_SIGNING),
             self.inbound_hmac_header or "X-Signature",
             self.inbound_hmac_algorithm,
@@ -210,6 +243,7 @@ class LogisticsSyncSystem(models.Model):
         return inbound.header(headers, signing.HEADER_ID) or None
 
     def _inbound_authenticate_api_key(self, headers, body):
+        self._inbound_check_timestamp(headers)
         inbound.verify_api_key(
             headers,
             self._inbound_credentials(SECRET_API_KEY),

@@ -184,6 +184,75 @@ class TestInboundVerification(InboundCase):
         headers["X-Shop-Hmac"] = "sha256=zz"
         self.assertRefused(self._post(self.wms.code, body, headers), 401, "unauthorized")
 
+    @mute_logger(_LOGGER)
+    def test_hmac_and_api_key_schemes_check_an_optional_timestamp(self):
+        now = int(time.time())
+        old, future = str(now - 301), str(now + 301)  # default tolerance: 300 s
+
+        def hmac_headers(body, timestamp=None, signed=False):
+            content = f"{timestamp}.".encode() + body if signed else body
+            digest = hmac.new(HMAC_SECRET.encode(), content, hashlib.sha512).digest()
+            headers = {"content-type": "application/json", "X-Shop-Hmac": base64.b64encode(digest)}
+            if timestamp is not None:
+                headers["webhook-timestamp"] = timestamp
+            return headers
+
+        def body(number):
+            return envelope("shipment.status", {"picking_id": "P", "status": "S"}, id=f"t-{number}")
+
+        def api_key_headers(timestamp=None, name="webhook-timestamp"):
+            headers = {"content-type": "application/json", "X-Api-Key": API_KEY}
+            if timestamp is not None:
+                headers[name] = timestamp
+            return headers
+
+        post = self._post
+        # optional: without the header as before; with it, within the tolerance only
+        self.assertEqual(post(self.wms.code, body(1), hmac_headers(body(1))).status_code, 202)
+        self.assertEqual(
+            post(self.wms.code, body(2), hmac_headers(body(2), str(now))).status_code, 202
+        )
+        for timestamp in (old, future, "soon"):
+            with self.subTest(scheme="hmac", timestamp=timestamp):
+                answer = post(self.wms.code, body(3), hmac_headers(body(3), timestamp))
+                self.assertRefused(answer, 401, "unauthorized")
+        self.assertEqual(post(self.carrier.code, body(4), api_key_headers()).status_code, 202)
+        self.assertEqual(
+            post(self.carrier.code, body(5), api_key_headers(str(now))).status_code, 202
+        )
+        self.assertRefused(
+            post(self.carrier.code, body(6), api_key_headers(old)), 401, "unauthorized"
+        )
+        # another header name, a wider tolerance, and required
+        self.carrier.write(
+            {
+                "inbound_timestamp_header": "X-Sent-At",
+                "inbound_tolerance": 600,
+                "inbound_timestamp_required": True,
+            }
+        )
+        self.assertRefused(post(self.carrier.code, body(7), api_key_headers()), 401, "unauthorized")
+        answer = post(self.carrier.code, body(8), api_key_headers(old, "X-Sent-At"))
+        self.assertEqual(answer.status_code, 202, answer.text)
+        # signed timestamp: the digest covers "<timestamp>.<body>"; a replay cannot renew it
+        self.wms.inbound_hmac_sign_timestamp = True
+        signed = hmac_headers(body(9), str(now), signed=True)
+        self.assertEqual(post(self.wms.code, body(9), signed).status_code, 202)
+        renewed = dict(signed, **{"webhook-timestamp": str(now + 1)})
+        self.assertRefused(post(self.wms.code, body(9), renewed), 401, "unauthorized")
+        self.assertRefused(
+            post(self.wms.code, body(11), hmac_headers(body(11))), 401, "unauthorized"
+        )
+        self.assertRefused(
+            post(self.wms.code, body(12), hmac_headers(body(12), old, signed=True)),
+            401,
+            "unauthorized",
+        )
+        stored = self._messages(self.wms) | self._messages(self.carrier)
+        self.assertEqual(
+            sorted(stored.mapped("message_id")), ["t-1", "t-2", "t-4", "t-5", "t-8", "t-9"]
+        )
+
     def test_api_key_scheme_and_redacted_headers(self):
         body = envelope("shipment.status", {"picking_id": "P-1", "status": "OUT"})
         headers = {
