@@ -428,6 +428,22 @@ def _document():
 _DOCUMENT = _document()
 
 
+def declare_idempotency(document):
+    """Declare the ``Idempotency-Key`` header (and its 409) on every POST operation of
+    ``document``, also those other addons add: the controller honours it on every POST."""
+    for operations in document.get("paths", {}).values():
+        post = operations.get("post")
+        if not post:
+            continue
+        parameters = post.setdefault("parameters", [])
+        if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+            parameters.append(dict(IDEMPOTENCY_PARAM))
+        post.setdefault("responses", {}).setdefault(
+            "409", json_response(ref("Error"), ERRORS["409"])
+        )
+    return document
+
+
 def document():
     """The OpenAPI 3.0 document (a copy the caller may change)."""
     return copy.deepcopy(_DOCUMENT)

@@ -7,7 +7,7 @@ from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from .. import api as api_tools
-from .. import inbound
+from .. import inbound, openapi
 
 _logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class PartnerApiController(http.Controller):
     @http.route(f"{BASE}/openapi.json", **_ROUTE)
     def openapi_document(self, **_params):
         document = request.env["logistics.sync.api"].sudo()._openapi_document()
-        return request.make_json_response(document)
+        return request.make_json_response(openapi.declare_idempotency(document))
 
     @http.route(f"{BASE}/orders", **_ROUTE)
     def orders(self, **_params):
