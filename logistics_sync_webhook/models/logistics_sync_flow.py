@@ -248,6 +248,8 @@ class LogisticsSyncFlow(models.Model):
             due = not flow.last_batch_at or (
                 flow.last_batch_at + timedelta(minutes=flow.batch_interval) <= now
             )
+            # a failed batch is retried on the retry schedule, not at the next interval
+            due = due or flow._batch_retry_at(until=now)
             if due and flow._ready_messages(limit=1, batched=True):
                 flow.with_delay(
                     channel=flow._delivery_channel(),
@@ -380,17 +382,42 @@ class LogisticsSyncFlow(models.Model):
         if self._ready_messages(limit=1):
             self._schedule_delivery()
             return
+        soonest = self._retry_at(batched=False)
+        if soonest and soonest <= fields.Datetime.now() + timedelta(seconds=SHORT_RETRY):
+            self._schedule_delivery(eta=soonest)
+
+    def _retry_at(self, batched, until=None):
+        """When the first failed message (of the batch or real-time ones) is due again;
+        ``None`` when none waits (or none before ``until``)."""
+        self.ensure_one()
+        self.env["logistics.sync.message"].flush_model(
+            ["flow_id", "state", "next_attempt_at", "batched"]
+        )
         self.env.cr.execute(
             """
             SELECT min(next_attempt_at) FROM logistics_sync_message
              WHERE flow_id = %s AND state = 'failed' AND next_attempt_at IS NOT NULL
-               AND NOT batched
+               AND batched = %s AND (%s::timestamp IS NULL OR next_attempt_at <= %s)
             """,
-            (self.id,),
+            (self.id, batched, until, until),
         )
-        soonest = self.env.cr.fetchone()[0]
+        return self.env.cr.fetchone()[0]
+
+    def _batch_retry_at(self, until=None):
+        return self._retry_at(batched=True, until=until)
+
+    def _schedule_batch_retry(self):
+        """After a batch: a failed message due again soon gets a job at that time; later
+        ones the minute cron starts when due (whatever the batch interval)."""
+        if self.delivery_state != "enabled":
+            return
+        soonest = self._batch_retry_at()
         if soonest and soonest <= fields.Datetime.now() + timedelta(seconds=SHORT_RETRY):
-            self._schedule_delivery(eta=soonest)
+            self.with_delay(
+                channel=self._delivery_channel(),
+                eta=soonest,
+                description=f"Retry a batch of {self.name}",
+            ).deliver_batch()
 
     @api.model
     def _delivered_transports(self):
@@ -592,7 +619,9 @@ class LogisticsSyncFlow(models.Model):
         if self._refuse_oversized(body, messages):
             return "refused"
         if self.transport == "amqp":
-            return self._deliver_amqp(messages, secrets, batch=(batch_id, body))
+            delivered = self._deliver_amqp(messages, secrets, batch=(batch_id, body))
+            self._schedule_batch_retry()
+            return delivered
         headers = self._http_headers()
         headers.update(signing.headers(batch_id, int(time.time()), body, secrets))
         session = self._http_session()
@@ -606,6 +635,7 @@ class LogisticsSyncFlow(models.Model):
             self._gone()
         elif outcome == delivery.RETRY:
             self._breaker_failure()
+        self._schedule_batch_retry()
         return f"batch {batch_id}: {outcome}"
 
     def _deliver_amqp(self, messages, secrets, batch=None):

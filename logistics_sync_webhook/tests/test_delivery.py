@@ -211,6 +211,67 @@ class TestDelivery(WebhookCase):
             [j for j in trap.enqueued_jobs if j.recordset == batch], "not due again yet"
         )
 
+    def test_a_failed_batch_is_retried_on_the_retry_schedule(self):
+        batch = self._subscription(
+            "Hourly",
+            self.carrier,
+            "/batch-retry",
+            mode="batch",
+            batch_size=10,
+            batch_interval=60,
+            retry_schedule="0, 10, 1200, 3600",
+        )
+        self.receiver.script["/batch-retry"] = [503, 503, 200]
+        orders = [self._confirmed_order() for _index in range(2)]
+        messages = self.env["logistics.sync.message"].browse(
+            [self._messages(o, batch).id for o in orders]
+        )
+        Flow = self.env["logistics.sync.flow"]
+
+        def batch_jobs(trap):
+            return [j for j in trap.enqueued_jobs if j.recordset == batch]
+
+        with trap_jobs() as trap:
+            self.assertIn("retry", batch.deliver_batch())
+        messages.invalidate_recordset()
+        self.assertEqual(set(messages.mapped("state")), {"failed"})
+        soonest = min(messages.mapped("next_attempt_at"))
+        self.assertLess(soonest, fields.Datetime.now() + timedelta(seconds=13))
+        [job] = batch_jobs(trap)  # 10 s (+/- 20 %): a job at that time, not in 60 minutes
+        self.assertEqual((job.method_name, job.eta), ("deliver_batch", soonest))
+        # the job lost, the minute cron starts the retry once due, not at the batch interval
+        with freeze_time(soonest - timedelta(seconds=1)), trap_jobs() as trap:
+            Flow._cron_deliver_due()
+        self.assertFalse(batch_jobs(trap), "not due yet")
+        latest = max(messages.mapped("next_attempt_at")) + timedelta(seconds=1)
+        with freeze_time(latest), trap_jobs() as trap:
+            Flow._cron_deliver_due()
+            self.assertEqual([j.method_name for j in batch_jobs(trap)], ["deliver_batch"])
+            self.assertIn("retry", batch.deliver_batch())
+        # second failure: 1200 s (+/- 20 %), left to the cron
+        messages.invalidate_recordset()
+        self.assertEqual(messages.mapped("attempt_count"), [2, 2])
+        self.assertEqual(len(batch_jobs(trap)), 1, "the cron's job, none 20 minutes ahead")
+        soonest = min(messages.mapped("next_attempt_at"))
+        self.assertGreater(soonest, latest + timedelta(seconds=900))
+        with freeze_time(soonest - timedelta(seconds=1)), trap_jobs() as trap:
+            Flow._cron_deliver_due()
+        self.assertFalse(batch_jobs(trap))
+        due = max(messages.mapped("next_attempt_at")) + timedelta(seconds=1)
+        with freeze_time(due), trap_jobs() as trap:
+            Flow._cron_deliver_due()
+            self.assertEqual(len(batch_jobs(trap)), 1)
+            self.assertIn("delivered", batch.deliver_batch())
+        messages.invalidate_recordset()
+        self.assertEqual(set(messages.mapped("state")), {"sent"})
+        requests = self.receiver.received("/batch-retry")
+        self.assertEqual(len(requests), 3)
+        self.assertEqual(
+            [{e["id"] for e in json.loads(r["body"])} for r in requests],
+            [set(messages.mapped("uid"))] * 3,
+            "each retry carries the same messages with the same ids",
+        )
+
     def test_nothing_leaves_unsigned(self):
         self.flow.signing_key_ids.unlink()
         order = self._confirmed_order()
