@@ -3,8 +3,12 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
-from .. import delivery
+from .. import delivery, retention
 from .logistics_sync_message_attempt import EXCERPT_LIMIT
+
+#: Days a delivered message and its attempts are kept (system parameter
+#: ``logistics_sync_webhook.message_retention_days``).
+RETENTION_DAYS = 30
 
 
 class LogisticsSyncMessage(models.Model):
@@ -15,7 +19,7 @@ class LogisticsSyncMessage(models.Model):
     )
     attempt_ids = fields.One2many("logistics.sync.message.attempt", "message_id", readonly=True)
     last_status_code = fields.Integer(readonly=True)
-    delivered_at = fields.Datetime(readonly=True)
+    delivered_at = fields.Datetime(readonly=True, index=True)
 
     @api.model
     def _create_for(self, event, flow):
@@ -24,6 +28,21 @@ class LogisticsSyncMessage(models.Model):
             # the UNIQUE constraint absorbed a second routing: counted for the monitor
             self.env["logistics.sync.edge.log"]._log("outbound", "duplicate", flow.system_id)
         return message
+
+    @api.model
+    def _cron_purge_delivered(self, batch=retention.PURGE_BATCH):
+        """Delete the messages delivered more than
+        ``logistics_sync_webhook.message_retention_days`` days ago (30; ``0`` keeps them)
+        with their attempts, one batch per transaction; the undelivered ones (pending,
+        failed, dead-lettered, cancelled) are kept."""
+        return retention.purge(
+            self,
+            "logistics_sync_webhook.message_retention_days",
+            RETENTION_DAYS,
+            domain=[("state", "=", "sent")],
+            batch=batch,
+            date_field="delivered_at",
+        )
 
     # ------------------------------------------------------------ transport hooks
     def _send_http(self):

@@ -9,3 +9,4 @@ from . import test_delivery_unit
 from . import test_api
 from . import test_edge_errors
 from . import test_rate_limit_workers
+from . import test_retention
