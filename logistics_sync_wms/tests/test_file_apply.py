@@ -1,5 +1,5 @@
-"""End to end: files picked up from the live SFTP server are applied through the WMS
-confirmation entry point exactly once, then moved to processed/."""
+"""End to end: files picked up from the live SFTP server are applied through the WMS entry
+points (confirmations, inventory snapshots) exactly once, then moved to processed/."""
 
 from odoo.tools import mute_logger
 
@@ -77,3 +77,63 @@ class TestFileApply(FilePartnerCase):
         self.assertIn("could not apply", exchange.error_message)
         confirmation = self.env["logistics.sync.wms.confirmation"].browse(exchange.result_ids)
         self.assertEqual(confirmation.state, "error")
+
+    def test_invrpt_becomes_a_snapshot_read_as_a_stream(self):
+        header = {"snapshot_id": "INV-1", "taken_at": "2026-12-06T06:00:00Z"}
+        lines = [{"sku": "WID-1", "quantity": 97.0}, {"sku": "WID-1", "quantity": 1.0, "lot": "X"}]
+        self._drop("INVRPT_1.edi", file_formats.write_invrpt(header, iter(lines)))
+        exchange, _trap = self._poll()
+        exchange.process()
+        self.assertRecordValues(
+            exchange,
+            [
+                {
+                    "state": "applied",
+                    "result_model": "logistics.sync.inventory.snapshot",
+                    "line_count": 2,
+                    "archived_as": "processed/INVRPT_1.edi",
+                }
+            ],
+        )
+        snapshot = self.env["logistics.sync.inventory.snapshot"].browse(exchange.result_ids)
+        self.assertRecordValues(
+            snapshot,
+            [
+                {
+                    "external_id": "INV-1",
+                    "source": "file",
+                    "reference": "INVRPT_1.edi",
+                    "line_count": 2,
+                    "warehouse_id": self.warehouse.id,
+                }
+            ],
+        )
+        # the same report under another name: the snapshot id is known, nothing stored twice
+        self._drop("INVRPT_1_again.edi", file_formats.write_invrpt(header, iter(lines)))
+        again, _trap = self._poll()
+        again.process()
+        self.assertEqual(again.result_ids, exchange.result_ids)
+        self.assertEqual(snapshot.line_count, 2)
+
+    def test_csv_inventory_report_without_snapshot_id_gets_one_from_its_content(self):
+        self.env["logistics.sync.file.format"].create(
+            {
+                "name": "Stock CSV",
+                "system_id": self.tpl.id,
+                "kind": "snapshot",
+                "file_type": "csv",
+                "file_pattern": "stock_*.txt",
+                "snapshot_kind": "partial",
+                "column_ids": [
+                    (0, 0, {"column": "sku", "field": "sku"}),
+                    (0, 0, {"column": "qty", "field": "quantity"}),
+                ],
+            }
+        )
+        self._drop("stock_1.txt", "sku,qty\nWID-1,97\n")
+        exchange, _trap = self._poll()
+        exchange.process()
+        self.assertEqual(exchange.state, "applied")
+        snapshot = self.env["logistics.sync.inventory.snapshot"].browse(exchange.result_ids)
+        self.assertEqual(snapshot.external_id, f"file-{exchange.checksum[:20]}")
+        self.assertEqual(snapshot.kind, "partial")
