@@ -13,3 +13,10 @@ class ResUsers(models.Model):
         help="Logistics Sync: the warehouses whose exceptions this user sees and works on "
         "(with those of no warehouse). Managers see every exception.",
     )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "logistics_sync_warehouse_ids" in vals:
+            # the exceptions' record rules read these warehouses: their cached domains go
+            self.env.registry.clear_cache()
+        return result
