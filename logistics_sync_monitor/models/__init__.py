@@ -20,3 +20,4 @@ from . import logistics_sync_dashboard
 from . import logistics_sync_daily_summary
 from . import logistics_sync_file_exchange
 from . import stock_picking
+from . import logistics_sync_wms_confirmation

@@ -33,6 +33,7 @@ class LogisticsSyncSla(models.AbstractModel):
             "booking": "_sla_check_booking",
             "pod": "_sla_check_pod",
             "scan": "_sla_check_scan",
+            "wms_confirmation": "_sla_check_wms_confirmation",
         }
 
     @api.model
@@ -293,6 +294,49 @@ class LogisticsSyncSla(models.AbstractModel):
                 "the oldest deadline passed %(late)s minute(s) ago (%(oldest)s UTC).",
                 count=count,
                 hours=system.monitor_sla_scan_hours,
+                late=late,
+                oldest=fields.Datetime.to_string(oldest),
+            ),
+        )
+
+    @api.model
+    def _sla_check_wms_confirmation(self, now):
+        """Fulfilment requests without any pick, pack or ship confirmation applied past
+        their WMS's 'confirmed within' delay (cancelled ones excepted)."""
+        self.env.flush_all()
+        rows = self._rows_of(
+            """
+            SELECT y.id, f.warehouse_id, count(*),
+                   min(f.requested_at + make_interval(mins => y.monitor_sla_wms_minutes))
+              FROM logistics_sync_wms_fulfilment f
+              JOIN logistics_sync_system y ON y.id = f.system_id
+             WHERE f.state IN ('requested', 'reserved', 'shortage', 'error')
+               AND f.requested_at >= %(since)s AND y.active
+               AND y.monitor_sla_wms_minutes > 0
+               AND f.requested_at + make_interval(mins => y.monitor_sla_wms_minutes) < %(now)s
+               AND NOT EXISTS (
+                   SELECT 1 FROM logistics_sync_wms_confirmation c
+                    WHERE c.fulfilment_id = f.id AND c.kind = 'confirmation'
+                      AND c.state = 'applied')
+             GROUP BY 1, 2
+            """,
+            now,
+        )
+        return self._milestone_breaches(
+            "wms_confirmation",
+            now,
+            rows,
+            lambda system, warehouse, count: self.env._(
+                "%(system)s%(warehouse)s: fulfilment requests not confirmed in time",
+                system=system.name,
+                warehouse=f" / {warehouse.code}" if warehouse else "",
+            ),
+            lambda system, warehouse, count, oldest, late: self.env._(
+                "%(count)s fulfilment request(s) without a pick, pack or ship confirmation "
+                "within %(minutes)s minute(s); the oldest deadline passed %(late)s minute(s) "
+                "ago (%(oldest)s UTC).",
+                count=count,
+                minutes=system.monitor_sla_wms_minutes,
                 late=late,
                 oldest=fields.Datetime.to_string(oldest),
             ),

@@ -26,6 +26,13 @@ class LogisticsSyncSystem(models.Model):
         help="SLA: a booked shipment not yet delivered or returned must get a tracking scan "
         "at least this often. 0: no SLA.",
     )
+    monitor_sla_wms_minutes = fields.Integer(
+        string="Confirmed within (minutes of the request)",
+        default=240,
+        help="SLA for a WMS or 3PL: a fulfilment request must get its first pick, pack or "
+        "ship confirmation within this delay (a reservation report is no confirmation). "
+        "0: no SLA.",
+    )
     monitor_anomaly_k = fields.Float(
         string="Slow shipment threshold (k)",
         default=3.0,
@@ -49,6 +56,7 @@ class LogisticsSyncSystem(models.Model):
         "monitor_sla_booking_minutes",
         "monitor_sla_pod_hours",
         "monitor_sla_scan_hours",
+        "monitor_sla_wms_minutes",
         "monitor_anomaly_k",
         "monitor_anomaly_min_sample",
         "monitor_history_days",

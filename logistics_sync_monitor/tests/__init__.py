@@ -8,3 +8,4 @@ from . import test_carrier_sources
 from . import test_carrier_sla
 from . import test_transit
 from . import test_carrier_dashboard
+from . import test_wms_sources
