@@ -18,6 +18,7 @@
         "demo/logistics_sync_demo.xml",
         "demo/logistics_sync_monitor_demo.xml",
         "demo/logistics_sync_carrier_demo.xml",
+        "demo/logistics_sync_monitor_carrier_demo.xml",
     ],
     "installable": True,
     "application": True,
