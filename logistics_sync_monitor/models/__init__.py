@@ -21,3 +21,4 @@ from . import logistics_sync_daily_summary
 from . import logistics_sync_file_exchange
 from . import stock_picking
 from . import logistics_sync_wms_confirmation
+from . import logistics_sync_inventory_reconciliation

@@ -40,7 +40,11 @@ class LogisticsSyncDashboard(models.AbstractModel):
                 ("bookings", _("Failed or refused carrier bookings"), "_tile_bookings"),
                 ("pod", _("Late proof of delivery"), "_tile_pod"),
                 ("slow", _("Slow shipments (transit anomalies)"), "_tile_slow"),
-                ("reconciliation", _("Reconciliation differences to review"), None),
+                (
+                    "reconciliation",
+                    _("Reconciliation differences to review"),
+                    "_tile_reconciliation",
+                ),
             ],
             "staff": [
                 ("exceptions", _("Open exceptions in my warehouses"), "_tile_exceptions"),
@@ -568,6 +572,36 @@ class LogisticsSyncDashboard(models.AbstractModel):
             "caption": _("on their way longer than their lane's median + k × MAD"),
             "status": "warning" if count else "success",
             "action": self._exception_action(_("Slow shipments"), domain),
+        }
+
+    def _tile_reconciliation(self, now, page):
+        [(lines, reconciliations, value)] = self._rows(
+            """
+            SELECT count(*), count(DISTINCT l.reconciliation_id), COALESCE(sum(l.abs_value), 0)
+              FROM logistics_sync_inventory_reconciliation_line l
+              JOIN logistics_sync_inventory_reconciliation r ON r.id = l.reconciliation_id
+             WHERE l.status = 'review' AND l.state = 'pending'
+               AND r.state IN ('review', 'applying')
+            """,
+            (),
+        )
+        return {
+            "value": lines,
+            "caption": _(
+                "lines beyond tolerance in %(count)s reconciliation(s), %(value)s at stake",
+                count=reconciliations,
+                value=round(value, 2),
+            ),
+            "status": "warning" if lines else "success",
+            "action": self._action(
+                _("Differences to review"),
+                "logistics.sync.inventory.reconciliation.line",
+                [
+                    ("status", "=", "review"),
+                    ("state", "=", "pending"),
+                    ("reconciliation_id.state", "in", ("review", "applying")),
+                ],
+            ),
         }
 
     # ------------------------------------------------------------------ staff tiles

@@ -9,3 +9,4 @@ from . import test_carrier_sla
 from . import test_transit
 from . import test_carrier_dashboard
 from . import test_wms_sources
+from . import test_reconciliation_source
