@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.tools.sql import create_index
 
 from .. import delivery, retention
 from .logistics_sync_message_attempt import EXCERPT_LIMIT
@@ -20,6 +21,19 @@ class LogisticsSyncMessage(models.Model):
     attempt_ids = fields.One2many("logistics.sync.message.attempt", "message_id", readonly=True)
     last_status_code = fields.Integer(readonly=True)
     delivered_at = fields.Datetime(readonly=True, index=True)
+
+    def init(self):
+        # What a subscription still has to send, in id order: the delivery jobs and the
+        # minute cron look for it on every run. Without it PostgreSQL walks the whole
+        # message table in id order (61 ms and 13,000 pages with 100,000 delivered
+        # messages, bench/scale.py; 0.05 ms with it).
+        create_index(
+            self.env.cr,
+            "logistics_sync_message_ready_index",
+            self._table,
+            ["flow_id", "id"],
+            where="state IN ('pending', 'failed')",
+        )
 
     @api.model
     def _create_for(self, event, flow):

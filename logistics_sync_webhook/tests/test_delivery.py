@@ -31,6 +31,19 @@ class TestDelivery(WebhookCase):
         self.assertEqual((attempt.status_code, attempt.outcome), (200, "delivered"))
         self.assertIn('"ok"', attempt.response_excerpt)
 
+    def test_messages_to_send_are_found_through_a_partial_index(self):
+        """The ready-messages lookup reads the pending and failed messages of one
+        subscription, not every message ever delivered (bench/scale.py measures it)."""
+        self.env.cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+            ("logistics_sync_message_ready_index",),
+        )
+        definition = self.env.cr.fetchone()[0]
+        self.assertIn("(flow_id, id)", definition)
+        self.assertIn("WHERE ((state)::text = ANY", definition)
+        self.assertIn("pending", definition)
+        self.assertIn("failed", definition)
+
     def test_server_error_is_retried_with_the_same_id(self):
         self.receiver.script["/hook"] = [500, 200]
         order = self._confirmed_order()
