@@ -60,9 +60,14 @@ class LogisticsSyncApi(models.AbstractModel):
                 "fulfilment_id differs from the fulfilment in the path.", path="$.fulfilment_id"
             )
         data["fulfilment_id"] = reference
-        type_code, _id_key = _KINDS[kind]
+        type_code, id_key = _KINDS[kind]
         schema = self.env["logistics.sync.event.type"]._get(type_code).json_schema
         inbound.check_schema(schema, data, "$")
+        if not inbound.ID_RE.fullmatch(data[id_key]):
+            # the records refuse such an id too, as a server error: say it to the caller
+            raise api_tools.invalid(
+                f"{id_key} must be 1-200 printable characters.", path=f"$.{id_key}"
+            )
         Confirmation = self.env["logistics.sync.wms.confirmation"]
         receive = (
             Confirmation._receive_confirmation

@@ -84,6 +84,18 @@ class TestFulfilmentApi(HttpCase, WmsCase):
         self.assertEqual(shipped.status_code, 201, shipped.text)
         self.assertEqual(picking.state, "done")
 
+    def test_unprintable_confirmation_id_is_refused_with_422(self):
+        """Found by the chaos suite's fuzzer: such an id answered 500."""
+        picking = self._delivery(quantity=2)
+        bads = ("", "two words", "x" * 201, "caf\u00e9")
+        for bad in bads:
+            response = self._post(
+                picking.logistics_sync_wms_uid, {"confirmation_id": bad, "stage": "picked"}
+            )
+            self.assertEqual(response.status_code, 422, response.text)
+            self.assertEqual(response.json()["path"], "$.confirmation_id")
+        self.assertFalse(self.Confirmation.search([("external_id", "in", bads)]))
+
     def test_reservations_and_scope(self):
         picking = self._delivery(quantity=2)
         uid = picking.logistics_sync_wms_uid
