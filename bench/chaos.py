@@ -898,13 +898,17 @@ class Fuzzer:
         if target == "metrics" or method == "HEAD":
             return
         with self.lock:
-            if "json" in response.headers.get("Content-Type", ""):
+            content_type = response.headers.get("Content-Type") or response.headers.get(
+                "content-type"
+            )
+            if isinstance(content_type, list):  # schemathesis: lower-case names, lists
+                content_type = content_type[0] if content_type else None
+            if "json" in (content_type or ""):
                 return
             self.not_json[target, response.status_code] += 1
             self.samples.setdefault(
                 (target, response.status_code),
-                f"{method} {path[:80]} -> {response.headers.get('Content-Type')}: "
-                f"{response.text[:80]!r}",
+                f"{method} {path[:80]} -> {content_type}: {response.text[:80]!r}",
             )
 
 
