@@ -126,22 +126,38 @@ class LogisticsSyncInventoryReconciliationLine(models.Model):
         return True
 
     def _approve(self, auto=False):
-        lines = self.sudo().filtered(lambda line: line.state == "pending")
-        if not lines:
+        if not self:
             return
-        if lines.reconciliation_id.filtered(lambda r: r.state not in ("review", "applying")):
-            raise UserError(_("Only a reconciliation under review can be approved."))
-        lines.write(
-            {
-                "state": "approved",
-                "decided_by_id": self.env.uid,
-                "decided_at": fields.Datetime.now(),
-                "auto_approved": auto,
-            }
+        self.env.flush_all()
+        # in SQL: "approve all" may cover a hundred thousand lines; a line without
+        # difference needs no adjustment and is applied at once
+        self.env.cr.execute(
+            """
+            UPDATE logistics_sync_inventory_reconciliation_line l
+               SET state = CASE WHEN l.status = 'matched' THEN 'applied' ELSE 'approved' END,
+                   decided_by_id = %s, decided_at = now() at time zone 'UTC',
+                   auto_approved = %s
+              FROM logistics_sync_inventory_reconciliation r
+             WHERE l.id = ANY(%s) AND l.state = 'pending' AND r.id = l.reconciliation_id
+               AND r.state IN ('review', 'applying')
+            RETURNING l.reconciliation_id, l.state = 'approved'
+            """,
+            (self.env.uid, auto, self.ids),
         )
-        for reconciliation in lines.reconciliation_id:
+        to_apply = {}
+        for reconciliation_id, approved in self.env.cr.fetchall():
+            to_apply[reconciliation_id] = to_apply.get(reconciliation_id, 0) + approved
+        self.invalidate_model(["state", "decided_by_id", "decided_at", "auto_approved"])
+        pending_elsewhere = self.filtered(
+            lambda line: line.state == "pending"
+            and line.reconciliation_id.state not in ("review", "applying")
+        )
+        if pending_elsewhere:
+            raise UserError(_("Only a reconciliation under review can be approved."))
+        Reconciliation = self.env["logistics.sync.inventory.reconciliation"].sudo()
+        for reconciliation_id, count in to_apply.items():
+            reconciliation = Reconciliation.browse(reconciliation_id)
             reconciliation._refresh_counts()
-            count = len(lines.filtered(lambda line, r=reconciliation: line.reconciliation_id == r))
             if count <= APPLY_BATCH:
                 # a person waits for a few lines, not for a large approval: jobs take those
                 reconciliation._apply_approved()
