@@ -396,7 +396,7 @@ class LogisticsSyncInventorySnapshot(models.Model):
             ) from None
         self.invalidate_recordset()
 
-    def _process_chunk(self):
+    def _process_chunk(self, enqueue=True):
         self.ensure_one()
         self._lock()
         if self.state not in ("queued", "processing"):
@@ -435,7 +435,8 @@ class LogisticsSyncInventorySnapshot(models.Model):
                 "quarantined_count": self.quarantined_count + quarantined,
             }
         )
-        self._enqueue_process()
+        if enqueue:
+            self._enqueue_process()
         return f"{self.name}: {count} lines resolved, {quarantined} with unknown codes"
 
     def _resolve_chunk(self, bounds):
@@ -644,6 +645,15 @@ class LogisticsSyncInventorySnapshot(models.Model):
                 }
             )
             snapshot._enqueue_process()
+        return True
+
+    def action_process_now(self):
+        """Process queued snapshots at once, in this transaction, instead of by jobs
+        (managers; meant for small snapshots, e.g. a recount of a few bins)."""
+        self.env["logistics.sync.inventory.reconciliation"]._check_manager()
+        for snapshot in self.filtered(lambda s: s.state in ("queued", "processing")):
+            while snapshot.state != "reconciled":
+                snapshot._process_chunk(enqueue=False)
         return True
 
     def action_view_lines(self):

@@ -308,3 +308,18 @@ class TestInventoryReconciliation(InventoryCase):
         self.assertEqual(self._on_hand(self.wine, self.shelf, self.lot_b), 0)
         self.assertEqual(self._on_hand(self.product, self.stock), 0)
         self.assertEqual(self._on_hand(self.screw, self.stock), 990)
+
+    def test_process_now_runs_every_chunk_for_managers_only(self):
+        self.wms.inventory_chunk_size = 1
+        snapshot = self._receive(
+            [{"sku": "SCR-1", "quantity": 990}, {"sku": "PHO-1", "quantity": 1}], kind="partial"
+        )
+        with self.assertRaises(AccessError):
+            snapshot.with_user(self.user).action_process_now()
+        self.assertEqual(snapshot.state, "queued")
+        with trap_jobs() as trap:
+            snapshot.with_user(self.manager).action_process_now()
+        trap.assert_jobs_count(0, only=snapshot.process)
+        self.assertEqual(snapshot.state, "reconciled")
+        self.assertEqual(snapshot.processed_count, 2)
+        self.assertEqual(self._line(snapshot.reconciliation_id, self.screw).status, "within")
