@@ -36,6 +36,10 @@
         "views/logistics_sync_inventory_tolerance_views.xml",
         "views/logistics_sync_wms_menus.xml",
     ],
-    "demo": ["demo/logistics_sync_file_demo.xml", "demo/logistics_sync_wms_demo.xml"],
+    "demo": [
+        "demo/logistics_sync_file_demo.xml",
+        "demo/logistics_sync_wms_demo.xml",
+        "demo/logistics_sync_inventory_demo.xml",
+    ],
     "installable": True,
 }
