@@ -257,9 +257,8 @@ def main():
             peak = memory(process, "VmHWM")
             with registry.cursor() as cr:
                 cr.execute(
-                    "SELECT count(*) FROM queue_job WHERE method_name = 'process' "
-                    "AND record_ids::text = %s",
-                    (f"[{snapshot_row[1]}]",),
+                    "SELECT count(*) FROM queue_job WHERE func_string = %s",
+                    (f"logistics.sync.inventory.snapshot({snapshot_row[1]},).process()",),
                 )
                 jobs = cr.fetchone()[0]
             results[size] = {
