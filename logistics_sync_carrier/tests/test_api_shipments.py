@@ -3,6 +3,7 @@ import json
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.logistics_sync_webhook import openapi
+from odoo.addons.logistics_sync_webhook.tests.common import api_key_with_secret
 from odoo.addons.logistics_sync_webhook.tests.inbound_common import JsonErrorAssertions
 
 from .common import CarrierCase
@@ -17,15 +18,9 @@ class TestApiShipments(JsonErrorAssertions, HttpCase, CarrierCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Scope = cls.env["logistics.sync.api.scope"]
-        cls.key = cls.env["logistics.sync.api.key"].create(
-            {
-                "name": "Market key",
-                "system_id": cls.market.id,
-                "scope_ids": [(6, 0, Scope.search([("code", "like", "shipments:")]).ids)],
-            }
+        cls.key, cls.secret = api_key_with_secret(
+            cls.env, cls.market, [("code", "like", "shipments:")], name="Market key"
         )
-        cls.secret = cls.key.action_generate()["params"]["message"].rsplit(" ", 1)[-1]
 
     def _delivery_of_market_order(self):
         picking = self._ready_delivery()

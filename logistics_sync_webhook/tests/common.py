@@ -5,6 +5,20 @@ from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
 from .receiver import Receiver
 
 
+def api_key_with_secret(env, system, scope_domain, name=None, **values):
+    """An API key of ``system`` holding the scopes that match ``scope_domain``, and its
+    secret as the manager who generates the key is shown it (once)."""
+    key = env["logistics.sync.api.key"].create(
+        {
+            "name": name or f"{system.code} key",
+            "system_id": system.id,
+            "scope_ids": [(6, 0, env["logistics.sync.api.scope"].search(scope_domain).ids)],
+            **values,
+        }
+    )
+    return key, key.action_generate()["params"]["message"].rsplit(" ", 1)[-1]
+
+
 class LocalPartnerMixin:
     """For tests whose partner is a real server on 127.0.0.1: the SSRF guard allows it, and
     requests keep their own timeouts."""

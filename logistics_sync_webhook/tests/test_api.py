@@ -18,6 +18,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import api as api_tools
 from .. import inbound, openapi
+from .common import api_key_with_secret
 from .inbound_common import JsonErrorAssertions, LiveServerCase, order_data, raw_request
 
 BASE = "/logistics_sync/api/v1"
@@ -37,17 +38,9 @@ class TestPartnerApi(JsonErrorAssertions, HttpCase, LogisticsSyncCase):
 
     @classmethod
     def _key(cls, system, scopes=None, **values):
-        key = cls.Key.create(
-            {
-                "name": f"{system.code} key",
-                "system_id": system.id,
-                "scope_ids": [(6, 0, cls.Scope.search([("code", "in", scopes or ALL_SCOPES)]).ids)],
-                **values,
-            }
+        return api_key_with_secret(
+            cls.env, system, [("code", "in", scopes or ALL_SCOPES)], **values
         )
-        action = key.action_generate()
-        secret = action["params"]["message"].rsplit(" ", 1)[-1]
-        return key, secret
 
     def _call(self, method, path, secret=None, body=None, headers=None):
         headers = dict(headers or {})

@@ -4,6 +4,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.logistics_sync_webhook.tests.common import api_key_with_secret
 from odoo.addons.logistics_sync_webhook.tests.test_api import _check_openapi_structure
 
 from .common import WmsCase
@@ -18,23 +19,12 @@ class TestFulfilmentApi(HttpCase, WmsCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Scope = cls.env["logistics.sync.api.scope"]
-        key = cls.env["logistics.sync.api.key"].create(
-            {
-                "name": "WMS key",
-                "system_id": cls.wms.id,
-                "scope_ids": [(6, 0, Scope.search([("code", "=", "fulfilments:write")]).ids)],
-            }
-        )
-        cls.secret = key.action_generate()["params"]["message"].rsplit(" ", 1)[-1]
-        reader = cls.env["logistics.sync.api.key"].create(
-            {
-                "name": "WMS reader",
-                "system_id": cls.wms.id,
-                "scope_ids": [(6, 0, Scope.search([("code", "=", "orders:read")]).ids)],
-            }
-        )
-        cls.reader_secret = reader.action_generate()["params"]["message"].rsplit(" ", 1)[-1]
+        cls.secret = api_key_with_secret(
+            cls.env, cls.wms, [("code", "=", "fulfilments:write")], name="WMS key"
+        )[1]
+        cls.reader_secret = api_key_with_secret(
+            cls.env, cls.wms, [("code", "=", "orders:read")], name="WMS reader"
+        )[1]
 
     def _post(self, reference, body, what="confirmations", secret=None):
         return self.url_open(

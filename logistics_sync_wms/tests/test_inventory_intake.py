@@ -4,6 +4,7 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.logistics_sync_webhook.tests.common import api_key_with_secret
 from odoo.addons.logistics_sync_webhook.tests.inbound_common import (
     HMAC_SECRET,
     JsonErrorAssertions,
@@ -124,23 +125,12 @@ class TestSnapshotApiAndWebhook(JsonErrorAssertions, HttpCase, InventoryCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Scope = cls.env["logistics.sync.api.scope"]
-        key = cls.env["logistics.sync.api.key"].create(
-            {
-                "name": "WMS key",
-                "system_id": cls.wms.id,
-                "scope_ids": [(6, 0, Scope.search([("code", "=", "inventory:write")]).ids)],
-            }
-        )
-        cls.secret = key.action_generate()["params"]["message"].rsplit(" ", 1)[-1]
-        other = cls.env["logistics.sync.api.key"].create(
-            {
-                "name": "Read key",
-                "system_id": cls.wms.id,
-                "scope_ids": [(6, 0, Scope.search([("code", "=", "stock:read")]).ids)],
-            }
-        )
-        cls.read_secret = other.action_generate()["params"]["message"].rsplit(" ", 1)[-1]
+        cls.secret = api_key_with_secret(
+            cls.env, cls.wms, [("code", "=", "inventory:write")], name="WMS key"
+        )[1]
+        cls.read_secret = api_key_with_secret(
+            cls.env, cls.wms, [("code", "=", "stock:read")], name="Read key"
+        )[1]
         cls.wms.write(
             {
                 "inbound_auth": "hmac",
