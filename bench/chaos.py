@@ -33,6 +33,7 @@ Faults, all on this machine and bounded in time:
 """
 
 import argparse
+import http.client
 import json
 import logging
 import os
@@ -46,6 +47,7 @@ import uuid
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from urllib.parse import quote, urlsplit
 
 import requests
 from benchlib import odoo_server
@@ -844,6 +846,18 @@ def _secret_from(action):
     return action["params"]["message"].rsplit(" ", 1)[-1]
 
 
+_PRINTABLE = "".join(chr(code) for code in range(33, 127))
+
+
+class RawResponse:
+    """What the fuzzer reads of an ``http.client`` answer, named as in ``requests``."""
+
+    def __init__(self, response):
+        self.status_code = response.status
+        self.headers = dict(response.getheaders())
+        self.text = response.read().decode("utf-8", errors="replace")
+
+
 class Fuzzer:
     """Sends generated requests and counts what came back."""
 
@@ -866,7 +880,8 @@ class Fuzzer:
         with ThreadPoolExecutor(threads) as pool:
             return list(pool.map(lambda r: self.send(r[0], r[1], r[2], **r[3]), requests_to_send))
 
-    def send(self, target, method, path, headers=None, **kwargs):
+    def send(self, target, method, path, headers=None, raw=False, **kwargs):
+        """Send one request; ``raw`` sends the path byte for byte (see :meth:`_send_raw`)."""
         with self.lock:
             self.sent[target] += 1
         if not hasattr(self.local, "session"):
@@ -874,15 +889,18 @@ class Fuzzer:
         # raw UTF-8 bytes on the wire, as a misbehaving client would send them
         headers = {name: value.encode() for name, value in (headers or {}).items()}
         try:
-            response = self.local.session.request(
-                method,
-                self.base + path,
-                headers=headers,
-                timeout=30,
-                allow_redirects=False,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
+            if raw:
+                response = self._send_raw(method, path, headers, kwargs.get("data"))
+            else:
+                response = self.local.session.request(
+                    method,
+                    self.base + path,
+                    headers=headers,
+                    timeout=30,
+                    allow_redirects=False,
+                    **kwargs,
+                )
+        except (requests.RequestException, OSError, http.client.HTTPException) as exc:
             with self.lock:
                 self.statuses["connection error"] += 1
                 self.server_errors.append((target, method, path, type(exc).__name__))
@@ -893,6 +911,19 @@ class Fuzzer:
                 self.server_errors.append((target, method, path[:120], response.text[:200]))
         self.check_json(target, method, path, response)
         return response
+
+    def _send_raw(self, method, path, headers, body):
+        # requests resolves ".." segments before sending (urllib3 normalises the URL) and
+        # re-encodes "%": "/logistics_sync/../orders/x" would reach the server as "/orders/x",
+        # outside the routes fuzzed here. http.client sends the path as generated; only
+        # characters outside printable ASCII are percent-encoded, as a browser does.
+        address = urlsplit(self.base)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        try:
+            connection.request(method, quote(path, safe=_PRINTABLE), body=body, headers=headers)
+            return RawResponse(connection.getresponse())
+        finally:
+            connection.close()
 
     def check_json(self, target, method, path, response):
         if target == "metrics" or method == "HEAD":
@@ -1023,7 +1054,7 @@ def fuzz_paths(fuzzer, rng, count, metrics_token):
                     "metrics",
                     rng.choice(["GET", "GET", "POST", "HEAD", "DELETE"]),
                     f"/logistics_sync/metrics?{query}",
-                    {"headers": {"Authorization": f"Bearer {token}" if token else ""}},
+                    {"headers": {"Authorization": f"Bearer {token}" if token else ""}, "raw": True},
                 )
             )
             continue
@@ -1036,6 +1067,7 @@ def fuzz_paths(fuzzer, rng, count, metrics_token):
                 {
                     "data": rng.randbytes(rng.randint(0, 200)),
                     "headers": {"Content-Type": rng.choice(["application/json", "text/plain", ""])},
+                    "raw": True,
                 },
             )
         )
