@@ -35,6 +35,23 @@ class TestEdgeErrors(JsonErrorAssertions, HttpCase):
                 body = self.assertRawRefused(self._raw(method, path), 404, "not_found")
                 self.assertEqual(body["message"], "No such route.")
 
+    def test_dot_segments_and_nul_stay_ours(self):
+        # Sent under /logistics_sync/, such a path is ours even though it would leave the
+        # prefix once ".." is resolved: Odoo matches the raw path, and our fallback answers
+        # before Odoo's attachment lookup, which cannot search for a NUL (the chaos fuzzer
+        # found these; a client that resolves ".." itself sends "/orders/events/%00").
+        for method, path in [
+            ("GET", "/logistics_sync/../orders/events/%00"),
+            ("POST", "/logistics_sync/../orders/events/%00"),
+            ("DELETE", "/logistics_sync/%2e%2e/%2e%2e/stock/%00"),
+            ("GET", "/logistics_sync/webhook/../../orders/%00/events"),
+            ("PATCH", "/logistics_sync/api/v1/../../../%00"),
+            ("GET", "/logistics_sync/%00"),
+        ]:
+            with self.subTest(method=method, path=path):
+                body = self.assertRawRefused(self._raw(method, path, body=b"{}"), 404, "not_found")
+                self.assertEqual(body["message"], "No such route.")
+
     def test_routes_still_match_and_other_paths_keep_odoo_pages(self):
         status, headers, _body = self._raw("GET", "/logistics_sync/api/v1/openapi.json")
         self.assertEqual(status, 200)
