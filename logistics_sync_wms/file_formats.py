@@ -10,8 +10,9 @@ Two families:
   ``INVRPT`` (inventory report).
 
 Everything read comes out as the canonical payloads the WMS entry points take (confirmation
-payloads; snapshot header and a *generator* of lines, so a 100,000-line report is never held
-as a list). A problem raises :class:`FileFormatError` naming the line of the file::
+and reservation payloads; snapshot header and a *generator* of lines, so a 100,000-line
+report is never held as a list). A problem raises :class:`FileFormatError` naming the line
+of the file::
 
     header, lines = read_invrpt(text)
     for line in lines:  # {"sku": ..., "location": ..., "lot": ..., "quantity": 12.0}
@@ -50,6 +51,7 @@ FIELDS = {
         "complete",
     ),
     "snapshot": ("snapshot_id", "taken_at", "warehouse", "sku", "location", "lot", "quantity"),
+    "reservation": ("fulfilment_id", "reservation_id", "status", "sku", "quantity"),
     "fulfilment": (
         "fulfilment_id",
         "reference",
@@ -71,9 +73,11 @@ FIELDS = {
 REQUIRED = {
     "confirmation": ("fulfilment_id", "sku", "quantity"),
     "snapshot": ("sku", "quantity"),
+    "reservation": ("fulfilment_id", "status"),
     "fulfilment": ("fulfilment_id", "sku", "quantity"),
 }
 STAGES = ("picked", "packed", "shipped")
+RESERVATION_STATUSES = ("reserved", "shortage")
 _NUMBERS = {"quantity", "package_weight", "package_length", "package_width", "package_height"}
 _TRUE = {"1", "true", "yes", "y", "x"}
 
@@ -244,6 +248,57 @@ def confirmation_rows(payload):
             "tracking_number": tracking[index] if index < len(tracking) else None,
             "complete": "1" if payload.get("complete") else "0",
         }
+
+
+def reservations_from_rows(rows):
+    """Group CSV rows into reservation payloads: one per (fulfilment, reservation) in the
+    order met, with the status of its first row. A row with a SKU adds a line (for a
+    shortage: what is missing); a reservation without lines is one row without SKU.
+    Yields ``(first line, payload)``."""
+
+    def key(item):
+        line, row = item
+        _require("reservation", line, row)
+        return row["fulfilment_id"], row.get("reservation_id", "")
+
+    for (fulfilment_id, reservation_id), group in groupby(rows, key=key):
+        group = list(group)
+        first_line = group[0][0]
+        payload = {
+            "fulfilment_id": fulfilment_id,
+            "reservation_id": reservation_id,
+            "status": None,
+            "lines": [],
+        }
+        for line, row in group:
+            status = row["status"].lower()
+            if status not in RESERVATION_STATUSES:
+                raise FileFormatError(
+                    line, f"status {status!r} is not one of {', '.join(RESERVATION_STATUSES)}"
+                )
+            if payload["status"] not in (None, status):
+                raise FileFormatError(
+                    line, f"status {status!r}, but this reservation is {payload['status']!r}"
+                )
+            payload["status"] = status
+            if row.get("sku"):
+                if row.get("quantity") is None:
+                    raise FileFormatError(line, "quantity is empty")
+                payload["lines"].append({"sku": row["sku"], "quantity": row["quantity"]})
+            elif row.get("quantity") is not None:
+                raise FileFormatError(line, "sku is empty")
+        yield first_line, payload
+
+
+def reservation_rows(payload):
+    """The CSV rows of one reservation payload (inverse of :func:`reservations_from_rows`)."""
+    base = {
+        "fulfilment_id": payload["fulfilment_id"],
+        "reservation_id": payload.get("reservation_id"),
+        "status": payload["status"],
+    }
+    for line in payload.get("lines") or [{}]:
+        yield dict(base, sku=line.get("sku"), quantity=line.get("quantity"))
 
 
 def snapshot_lines_from_rows(rows):

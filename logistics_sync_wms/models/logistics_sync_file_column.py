@@ -6,6 +6,8 @@ from .. import file_formats
 FIELD_LABELS = {
     "fulfilment_id": "Fulfilment id",
     "confirmation_id": "Confirmation id",
+    "reservation_id": "Reservation id",
+    "status": "Status (reserved, shortage)",
     "stage": "Stage (picked, packed, shipped)",
     "sku": "SKU",
     "partner_sku": "Partner SKU",

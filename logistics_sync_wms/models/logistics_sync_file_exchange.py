@@ -300,6 +300,8 @@ class LogisticsSyncFileExchange(models.Model):
         if kind == "snapshot":
             _header, lines = self._snapshot(text)
             return sum(1 for _line in lines)
+        if kind == "reservation":
+            return sum(len(payload["lines"]) or 1 for _line, payload in self._reservations(text))
         raise UserError(
             _("%s files are not read by Odoo.", dict(fmt._fields["kind"].selection)[kind])
         )
@@ -310,6 +312,11 @@ class LogisticsSyncFileExchange(models.Model):
             rows = file_formats.read_csv(text, fmt._columns(), fmt.csv_delimiter, fmt.csv_header)
             return list(file_formats.confirmations_from_rows(rows, fmt.default_stage))
         return file_formats.read_desadv(text)
+
+    def _reservations(self, text):
+        fmt = self.format_id
+        rows = file_formats.read_csv(text, fmt._columns(), fmt.csv_delimiter, fmt.csv_header)
+        return list(file_formats.reservations_from_rows(rows))
 
     def _snapshot(self, text):
         """``(header, lines)``: lines is a generator over the file."""
@@ -337,23 +344,30 @@ class LogisticsSyncFileExchange(models.Model):
         return self.env[model]
 
     def _apply_confirmation(self, text):
-        """Each confirmation of the file through the WMS confirmation entry point. A
-        confirmation without an id gets one derived from the file's content, so the same
-        content under another name is recognised there too."""
+        """Each confirmation of the file through the WMS confirmation entry point."""
         Confirmation = self._entry_point(CONFIRMATION_MODEL)
+        return self._hand_over(
+            self._confirmations(text), "confirmation_id", Confirmation._receive_confirmation
+        )
+
+    def _apply_reservation(self, text):
+        """Each reservation or shortage report of the file through the entry point the
+        webhook and the partner API use."""
+        Confirmation = self._entry_point(CONFIRMATION_MODEL)
+        return self._hand_over(
+            self._reservations(text), "reservation_id", Confirmation._receive_reservation
+        )
+
+    def _hand_over(self, payloads, id_key, receive):
+        """``receive`` each ``(line, payload)``. A payload without an id gets one derived
+        from the file's content, so the same content under another name is recognised
+        there too; one that does not fit the canonical schema fails the file at its line."""
         results = []
-        for number, (line, payload) in enumerate(self._confirmations(text), start=1):
-            payload["confirmation_id"] = (
-                payload.get("confirmation_id") or f"file-{self.checksum[:20]}-{number}"
-            )
+        for number, (line, payload) in enumerate(payloads, start=1):
+            payload[id_key] = payload.get(id_key) or f"file-{self.checksum[:20]}-{number}"
             try:
-                results.append(
-                    Confirmation._receive_confirmation(
-                        self.system_id, payload, source="file", reference=self.name
-                    )
-                )
+                results.append(receive(self.system_id, payload, source="file", reference=self.name))
             except ValidationError as exc:
-                # the payload read from the file does not fit the canonical schema
                 message = exc.args[0] if exc.args else str(exc)
                 raise file_formats.FileFormatError(line, message) from exc
         return results

@@ -9,6 +9,7 @@ from .. import file_formats
 KINDS = [
     ("confirmation", "Confirmations in (DESADV)"),
     ("snapshot", "Inventory reports in (INVRPT)"),
+    ("reservation", "Reservations and shortages in (CSV)"),
     ("fulfilment", "Fulfilment requests out (ORDERS)"),
 ]
 #: Default name of the files Odoo writes; {name}, {fulfilment_id} and {uid} (the message id)
@@ -92,6 +93,10 @@ class LogisticsSyncFileFormat(models.Model):
             except LookupError as exc:
                 raise ValidationError(_("Unknown encoding %s.", file_format.encoding)) from exc
             if file_format.file_type != "csv":
+                if file_format.kind == "reservation":
+                    raise ValidationError(
+                        _("Reservation and shortage reports are read from CSV files only.")
+                    )
                 continue
             mapped = set(file_format.column_ids.mapped("field"))
             missing = [f for f in file_formats.REQUIRED[file_format.kind] if f not in mapped]

@@ -8,5 +8,6 @@ from . import test_api
 from . import test_concurrency
 from . import test_sandbox_wms
 from . import test_file_apply
+from . import test_file_reservation
 from . import test_inventory_reconciliation
 from . import test_inventory_intake

@@ -248,3 +248,37 @@ class TestCsv(BaseCase):
             file_formats.write_csv(file_formats.fulfilment_rows(payload), columns),
             "order,name,sku,lot,qty\r\nF1,***,A,L1,2\r\nF1,***,A,L2,2\r\nF1,***,B,,1\r\n",
         )
+
+    def test_reservation_round_trip_and_errors(self):
+        columns = [("order", "fulfilment_id"), ("ref", "reservation_id"), ("status", "status")]
+        columns += [("sku", "sku"), ("qty", "quantity")]
+        payloads = [
+            {
+                "fulfilment_id": "F1",
+                "reservation_id": "R1",
+                "status": "shortage",
+                "lines": [{"sku": "A", "quantity": 2.0}, {"sku": "B", "quantity": 0.5}],
+            },
+            {"fulfilment_id": "F2", "reservation_id": "R2", "status": "reserved", "lines": []},
+        ]
+        text = file_formats.write_csv(
+            (row for p in payloads for row in file_formats.reservation_rows(p)), columns
+        )
+        self.assertEqual(
+            text,
+            "order,ref,status,sku,qty\r\nF1,R1,shortage,A,2\r\nF1,R1,shortage,B,0.5\r\n"
+            "F2,R2,reserved,,\r\n",
+        )
+        read = file_formats.reservations_from_rows(file_formats.read_csv(text, columns))
+        self.assertEqual(list(read), [(2, payloads[0]), (4, payloads[1])])
+        for bad, line, message in (
+            ("F1,R1,shortage,A,2\r\nF1,R1,Reserved,,\r\n", 3, "but this reservation is"),
+            ("F1,R1,late,A,2\r\n", 2, "status 'late' is not one of reserved, shortage"),
+            ("F1,R1,shortage,A,\r\n", 2, "quantity is empty"),
+            ("F1,R1,,A,1\r\n", 2, "status is empty"),
+        ):
+            rows = file_formats.read_csv("order,ref,status,sku,qty\r\n" + bad, columns)
+            with self.assertRaises(FileFormatError) as caught:
+                list(file_formats.reservations_from_rows(rows))
+            self.assertEqual(caught.exception.line, line)
+            self.assertIn(message, caught.exception.message)
