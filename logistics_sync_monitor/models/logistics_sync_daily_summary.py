@@ -111,6 +111,13 @@ class LogisticsSyncDailySummary(models.AbstractModel):
             """
         )
         slow = cr.fetchone()[0]
+        cr.execute(
+            """
+            SELECT count(*) FROM logistics_sync_exception
+             WHERE kind = 'scan_gap' AND state IN ('new', 'assigned')
+            """
+        )
+        silent = cr.fetchone()[0]
         return {
             "booked": booked,
             "rejected": rejected,
@@ -119,6 +126,7 @@ class LogisticsSyncDailySummary(models.AbstractModel):
             "pod_late": pod_late,
             "refused": refused,
             "slow": slow,
+            "silent": silent,
             "events": events,
             "delivered": delivered,
             "dead": dead,
@@ -176,6 +184,10 @@ class LogisticsSyncDailySummary(models.AbstractModel):
             risks.append(_("%s deliveries wait for their proof of delivery", f["pod_late"]))
         if f["slow"]:
             risks.append(_("%s shipments are slower than usual on their lane", f["slow"]))
+        if f["silent"]:
+            risks.append(
+                _("%s shipments have had no tracking scan for longer than usual", f["silent"])
+            )
         if f["late"]:
             risks.append(_("%s messages wait past their SLA", f["late"]))
         if f["failing"]:

@@ -39,7 +39,7 @@ class LogisticsSyncDashboard(models.AbstractModel):
                 ("parked", _("Parked changes to review"), "_tile_parked"),
                 ("bookings", _("Failed or refused carrier bookings"), "_tile_bookings"),
                 ("pod", _("Late proof of delivery"), "_tile_pod"),
-                ("slow", _("Slow shipments (transit anomalies)"), "_tile_slow"),
+                ("slow", _("Slow or silent shipments"), "_tile_slow"),
                 (
                     "reconciliation",
                     _("Reconciliation differences to review"),
@@ -53,7 +53,7 @@ class LogisticsSyncDashboard(models.AbstractModel):
                 ("by_kind", _("Open exceptions by kind"), "_tile_by_kind"),
                 ("bookings", _("Failed or refused carrier bookings"), "_tile_bookings"),
                 ("pod", _("Late proof of delivery"), "_tile_pod"),
-                ("slow", _("Slow shipments (transit anomalies)"), "_tile_slow"),
+                ("slow", _("Slow or silent shipments"), "_tile_slow"),
             ],
         }
 
@@ -565,13 +565,24 @@ class LogisticsSyncDashboard(models.AbstractModel):
         }
 
     def _tile_slow(self, now, page):
-        domain = [("state", "in", ("new", "assigned")), ("kind", "=", "transit_anomaly")]
-        count = self.env["logistics.sync.exception"].search_count(domain)
+        domain = [
+            ("state", "in", ("new", "assigned")),
+            ("kind", "in", ("transit_anomaly", "scan_gap")),
+        ]
+        counts = dict(
+            self.env["logistics.sync.exception"]._read_group(domain, ["kind"], ["__count"])
+        )
+        count = sum(counts.values())
         return {
             "value": count,
-            "caption": _("on their way longer than their lane's median + k × MAD"),
+            "caption": _(
+                "%(slow)s on their way longer than their lane's median + k × MAD, "
+                "%(silent)s without a tracking scan for longer than usual",
+                slow=counts.get("transit_anomaly", 0),
+                silent=counts.get("scan_gap", 0),
+            ),
             "status": "warning" if count else "success",
-            "action": self._exception_action(_("Slow shipments"), domain),
+            "action": self._exception_action(_("Slow or silent shipments"), domain),
         }
 
     def _tile_reconciliation(self, now, page):

@@ -149,6 +149,7 @@ class LogisticsSyncException(models.Model):
             "delivery_failed": {"name": _("Delivery failed")},
             "pod_late": {"name": _("Proof of delivery late")},
             "transit_anomaly": {"name": _("Slow shipment (transit anomaly)")},
+            "scan_gap": {"name": _("No tracking scan for longer than usual")},
             "reconciliation": {"name": _("Inventory differences to review")},
             "wms_confirmation": {
                 "name": _("WMS confirmation not applied"),

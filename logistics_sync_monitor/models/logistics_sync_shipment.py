@@ -17,9 +17,12 @@ class LogisticsSyncShipment(models.Model):
       when the proof arrives.
     - ``transit_anomaly`` (opened by ``logistics.sync.transit``'s cron): resolved once the
       shipment is delivered, returned or no longer booked.
+    - ``scan_gap`` (opened by ``logistics.sync.transit``'s cron): no tracking scan for
+      longer than usual; resolved by the next scan or when the journey ends.
 
     Each shipment also has a *lane* (where from, where to) and, on its way, an ETA predicted
-    from the lane's history (see ``logistics.sync.transit``).
+    from the lane's history and the time since its last tracking scan against the lane's
+    usual gap (see ``logistics.sync.transit``).
     """
 
     _name = "logistics.sync.shipment"
@@ -50,6 +53,59 @@ class LogisticsSyncShipment(models.Model):
         compute="_compute_eta",
         help="The history the prediction comes from, or why there is none.",
     )
+
+    scan_silence_hours = fields.Float(
+        string="Hours since the last scan",
+        compute="_compute_scan_gap",
+        digits=(16, 1),
+        help="On its way: hours since the carrier's last tracking report (or the booking, "
+        "before any).",
+    )
+    scan_threshold_hours = fields.Float(
+        string="Usual scan gap at most (hours)",
+        compute="_compute_scan_gap",
+        digits=(16, 1),
+        help="The lane's median + k × MAD of the gaps between tracking scans, or the "
+        "carrier's 'scan at least every' while the lane's history is too thin.",
+    )
+    scan_overdue = fields.Boolean(
+        string="No scan for longer than usual",
+        compute="_compute_scan_gap",
+        help="More hours since the last scan than the usual gap at most.",
+    )
+    scan_basis = fields.Char(
+        string="Scan gap basis",
+        compute="_compute_scan_gap",
+        help="The figures behind the usual scan gap: which basis applies, median gap, MAD, "
+        "threshold and sample.",
+    )
+
+    @api.depends(
+        "state", "status", "status_at", "booked_at", "delivered_at", "transit_lane", "system_id"
+    )
+    def _compute_scan_gap(self):
+        Transit = self.env["logistics.sync.transit"].sudo()
+        silences = Transit._scan_silences(self, fields.Datetime.now())
+        for shipment in self:
+            silence = silences.get(shipment.id)
+            if not silence:
+                shipment.update(
+                    {
+                        "scan_silence_hours": 0.0,
+                        "scan_threshold_hours": 0.0,
+                        "scan_overdue": False,
+                        "scan_basis": False,
+                    }
+                )
+                continue
+            shipment.update(
+                {
+                    "scan_silence_hours": silence["hours"],
+                    "scan_threshold_hours": silence["threshold"] or 0.0,
+                    "scan_overdue": silence["overdue"],
+                    "scan_basis": silence["basis"],
+                }
+            )
 
     @api.depends("picking_id")
     def _compute_transit_lane(self):
@@ -148,7 +204,28 @@ class LogisticsSyncShipment(models.Model):
                 "note": _("The shipment is no longer on its way."),
                 "fields": ("state", "status"),
             },
+            {
+                "kind": "scan_gap",
+                "key": f"scan_gap:{self.id}",
+                # opened by the transit cron; a new scan resolves it (see write)
+                "needed": False
+                if self.state != "booked" or self.status in ("delivered", "returned")
+                else None,
+                "values": dict,
+                "note": _("The shipment is no longer on its way."),
+                "fields": ("state", "status"),
+            },
         ]
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("status_at"):
+            # a tracking report ends the silence: no need to wait for the hourly cron
+            self.env["logistics.sync.exception"].sudo()._resolve(
+                [f"scan_gap:{shipment.id}" for shipment in self],
+                _("A tracking scan arrived."),
+            )
+        return result
 
     def _booking_problem(self):
         """``True`` while this rejected booking is the transfer's last word, ``False`` once

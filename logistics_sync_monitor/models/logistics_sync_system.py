@@ -24,7 +24,8 @@ class LogisticsSyncSystem(models.Model):
         string="Tracking scan at least every (hours)",
         default=48,
         help="SLA: a booked shipment not yet delivered or returned must get a tracking scan "
-        "at least this often. 0: no SLA.",
+        "at least this often. Also the silent-shipment threshold of a lane whose history is "
+        "too thin to learn its usual gap between scans. 0: no SLA.",
     )
     monitor_sla_wms_minutes = fields.Integer(
         string="Confirmed within (minutes of the request)",
@@ -37,19 +38,26 @@ class LogisticsSyncSystem(models.Model):
         string="Slow shipment threshold (k)",
         default=3.0,
         digits=(4, 2),
-        help="A shipment in transit longer than its lane's median + k × MAD (median absolute "
-        "deviation of the transit times) is flagged as slow.",
+        help="A shipment in transit longer than its lane's median + k × MAD of the transit "
+        "times is flagged as slow; one without a tracking scan for longer than its lane's "
+        "median + k × MAD of the gaps between scans is flagged as silent. k multiplies the "
+        "raw MAD (median absolute deviation from the median), not scaled by 1.4826 into a "
+        "standard deviation: transit times and scan gaps are skewed, not normal. For normal "
+        "data k = 3 would be about 2 standard deviations.",
     )
     monitor_anomaly_min_sample = fields.Integer(
         string="Minimum history per lane",
         default=10,
         help="No slow-shipment flag and no ETA prediction for a lane with fewer delivered "
-        "shipments than this in the history window.",
+        "shipments than this in the history window; the gaps between scans of fewer "
+        "shipments do not set a lane's usual gap either (the 'scan at least every' hours "
+        "apply instead).",
     )
     monitor_history_days = fields.Integer(
         string="Transit history (days)",
         default=90,
-        help="Delivered shipments of the last days that make a lane's transit statistics.",
+        help="Delivered shipments of the last days that make a lane's transit and "
+        "scan-gap statistics.",
     )
 
     @api.constrains(

@@ -10,3 +10,4 @@ from . import test_transit
 from . import test_carrier_dashboard
 from . import test_wms_sources
 from . import test_reconciliation_source
+from . import test_scan_gap
