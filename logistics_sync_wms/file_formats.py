@@ -38,6 +38,7 @@ FIELDS = {
         "stage",
         "sku",
         "quantity",
+        "uom",
         "lot",
         "location",
         "package",
@@ -51,7 +52,7 @@ FIELDS = {
         "complete",
     ),
     "snapshot": ("snapshot_id", "taken_at", "warehouse", "sku", "location", "lot", "quantity"),
-    "reservation": ("fulfilment_id", "reservation_id", "status", "sku", "quantity"),
+    "reservation": ("fulfilment_id", "reservation_id", "status", "sku", "quantity", "uom"),
     "fulfilment": (
         "fulfilment_id",
         "reference",
@@ -205,7 +206,7 @@ def confirmations_from_rows(rows, default_stage="shipped"):
         packages = {}
         for _line, row in group:
             entry = {"sku": row["sku"], "quantity": row["quantity"]}
-            for name in ("lot", "location", "package"):
+            for name in ("uom", "lot", "location", "package"):
                 if row.get(name):
                     entry[name] = row[name]
             payload["lines"].append(entry)
@@ -236,6 +237,7 @@ def confirmation_rows(payload):
             "stage": payload.get("stage"),
             "sku": line["sku"],
             "quantity": line["quantity"],
+            "uom": line.get("uom"),
             "lot": line.get("lot"),
             "location": line.get("location"),
             "package": line.get("package"),
@@ -284,7 +286,10 @@ def reservations_from_rows(rows):
             if row.get("sku"):
                 if row.get("quantity") is None:
                     raise FileFormatError(line, "quantity is empty")
-                payload["lines"].append({"sku": row["sku"], "quantity": row["quantity"]})
+                entry = {"sku": row["sku"], "quantity": row["quantity"]}
+                if row.get("uom"):
+                    entry["uom"] = row["uom"]
+                payload["lines"].append(entry)
             elif row.get("quantity") is not None:
                 raise FileFormatError(line, "sku is empty")
         yield first_line, payload
@@ -298,7 +303,7 @@ def reservation_rows(payload):
         "status": payload["status"],
     }
     for line in payload.get("lines") or [{}]:
-        yield dict(base, sku=line.get("sku"), quantity=line.get("quantity"))
+        yield dict(base, sku=line.get("sku"), quantity=line.get("quantity"), uom=line.get("uom"))
 
 
 def snapshot_lines_from_rows(rows):
@@ -626,7 +631,10 @@ def write_desadv(payloads, sender=None, recipient=None, reference="1", when=None
                 segments.append(Segment("GIN", "BJ", package_name))
             for line in group:
                 segments.append(Segment("LIN", "1", "", [str(line["sku"]), "SA"]))
-                segments.append(Segment("QTY", ["12", _number_text(line["quantity"])]))
+                quantity = ["12", _number_text(line["quantity"])]
+                if line.get("uom"):
+                    quantity.append(str(line["uom"]))
+                segments.append(Segment("QTY", quantity))
                 if line.get("location"):
                     segments.append(Segment("LOC", "18", str(line["location"])))
                 if line.get("lot"):
@@ -642,7 +650,8 @@ def read_desadv(text):
     Segments read: BGM (document number = confirmation id), RFF+ON (our fulfilment id),
     RFF+CN (tracking numbers), TDT (carrier, service), FTX+AAI (stage, completeness; shipped
     and complete when absent), CPS/PAC/MEA/GIN+BJ (packages with weight in kg and
-    dimensions in cm), LIN/QTY+12 (shipped quantity)/LOC+18 (location)/GIN+BX (lot).
+    dimensions in cm), LIN/QTY+12 (shipped quantity; its third component, when given, is
+    the unit code), LOC+18 (location), GIN+BX (lot).
     Returns a list of ``(line, payload)`` (dispatch advices are small).
     """
     results = []
@@ -709,6 +718,8 @@ def read_desadv(text):
             line["_line"] = ordinal
         elif tag == "QTY" and line is not None and _element(segment, 0, 0) == "12":
             line["quantity"] = _edi_number(_element(segment, 0, 1), text, ordinal, "quantity")
+            if _element(segment, 0, 2):
+                line["uom"] = _element(segment, 0, 2)
         elif tag == "LOC" and line is not None and _element(segment, 0) == "18":
             line["location"] = _element(segment, 1)
         elif tag == "GIN" and line is not None and _element(segment, 0) == "BX":

@@ -134,6 +134,11 @@ class LogisticsSyncApi(models.AbstractModel):
                             "lot": {**string, "description": "Lot or serial number."},
                             "location": {**string, "description": "Your location code."},
                             "package": {**string, "description": "Name of a package below."},
+                            "uom": {
+                                **string,
+                                "description": "Your unit code of the quantity (mapped by "
+                                "the uom code map); the requested line's unit when absent.",
+                            },
                         },
                     },
                 },

@@ -129,7 +129,7 @@ class LogisticsSyncWmsConfirmation(models.Model):
         ``payload`` is the canonical ``fulfilment.confirmation`` payload::
 
             {"fulfilment_id", "confirmation_id", "stage": "picked"|"packed"|"shipped",
-             "lines": [{"sku", "quantity", "lot"?, "location"?, "package"?}],
+             "lines": [{"sku", "quantity", "uom"?, "lot"?, "location"?, "package"?}],
              "packages": [{"name", "weight", "length", "width", "height"}],
              "carrier"?, "service"?, "tracking_numbers": [], "complete": bool}
 
@@ -288,7 +288,9 @@ class LogisticsSyncWmsConfirmation(models.Model):
         note = False
         if status == "shortage":
             note = "\n".join(
-                f"{line['sku']}: {line['quantity']:g} short"
+                " ".join(
+                    filter(None, (f"{line['sku']}: {line['quantity']:g}", line.get("uom"), "short"))
+                )
                 for line in self.payload.get("lines") or []
             ) or _("The warehouse system lacks stock for this request.")
         fulfilment.write({"reservation_status": status, "reservation_note": note})
@@ -323,6 +325,7 @@ class LogisticsSyncWmsConfirmation(models.Model):
                 unknown, self._resolve_lot, picking, product, line.get("lot")
             )
             location = self._collect(unknown, self._resolve_location, picking, line.get("location"))
+            uom = self._collect(unknown, self._resolve_uom, picking, line.get("uom"))
             if unknown:
                 continue
             moves = picking.move_ids.filtered(
@@ -337,9 +340,10 @@ class LogisticsSyncWmsConfirmation(models.Model):
                         picking=picking.name,
                     )
                 )
-            if product.tracking == "serial" and lot and line["quantity"] != 1:
+            quantity = self._in_move_unit(moves[0], line["quantity"], uom, index)
+            if product.tracking == "serial" and lot and quantity != 1:
                 raise UserError(_("Line %s: a serial number is for one unit.", index + 1))
-            plan.append((moves[0], line["quantity"], lot, location, line.get("package")))
+            plan.append((moves[0], quantity, lot, location, line.get("package")))
         if unknown:
             exc = UnknownCodeError(
                 _(
@@ -494,6 +498,71 @@ class LogisticsSyncWmsConfirmation(models.Model):
                 )
             )
         return location
+
+    def _resolve_uom(self, picking, code):
+        """The unit ``code`` names: through the system's uom code map (its canonical value
+        is a unit's name), else the unit of one of the transfer's moves named exactly so
+        (what the request sent when no code is mapped). Anything else is quarantined."""
+        Uom = self.env["uom.uom"]
+        if not code:
+            return Uom
+        mapped = self.env["logistics.sync.code.map"].search_count(
+            [
+                ("system_id", "=", self.system_id.id),
+                ("domain", "=", "uom"),
+                ("external_code", "=", code),
+            ]
+        )
+        if mapped:
+            canonical = self._code("uom", code)
+            uom = Uom.search([("name", "=", canonical)], limit=1)
+            if not uom:
+                raise UserError(
+                    _(
+                        "Unit code '%(code)s' maps to '%(canonical)s', which no unit of "
+                        "measure has.",
+                        code=code,
+                        canonical=canonical,
+                    )
+                )
+            return uom
+        uom = picking.move_ids.product_uom.filtered(lambda u: u.name == code)
+        if uom:
+            return uom[:1]
+        return self._code("uom", code)  # quarantined, raises
+
+    def _in_move_unit(self, move, quantity, uom, index):
+        """``quantity`` of ``uom`` in the move's unit; refused when the units do not convert
+        or the result is finer than the move's unit can hold (never rounded away)."""
+        target = move.product_uom
+        if not uom or uom == target:
+            return quantity
+        if uom.category_id != target.category_id:
+            raise UserError(
+                _(
+                    "Line %(index)s: %(unit)s cannot be converted into %(target)s, the unit of "
+                    "%(product)s on the transfer.",
+                    index=index + 1,
+                    unit=uom.name,
+                    target=target.name,
+                    product=move.product_id.display_name,
+                )
+            )
+        converted = uom._compute_quantity(quantity, target, rounding_method="HALF-UP")
+        back = target._compute_quantity(converted, uom, round=False)
+        if float_compare(back, quantity, precision_rounding=uom.rounding):
+            raise UserError(
+                _(
+                    "Line %(index)s: %(quantity)s %(unit)s is not a whole number of %(target)s "
+                    "at its rounding (%(rounding)s).",
+                    index=index + 1,
+                    quantity=f"{quantity:g}",
+                    unit=uom.name,
+                    target=target.name,
+                    rounding=target.rounding,
+                )
+            )
+        return converted
 
     def _packages(self, values_list):
         return {values["name"]: self._package(values["name"], values) for values in values_list}

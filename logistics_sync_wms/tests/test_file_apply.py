@@ -23,12 +23,12 @@ class TestFileApply(FilePartnerCase):
         order.action_confirm()
         return order.picking_ids
 
-    def _desadv(self, picking, quantity, confirmation_id="DSP-1"):
+    def _desadv(self, picking, quantity, confirmation_id="DSP-1", **line):
         payload = {
             "fulfilment_id": picking.logistics_sync_wms_uid,
             "confirmation_id": confirmation_id,
             "stage": "shipped",
-            "lines": [{"sku": "WID-1", "quantity": quantity}],
+            "lines": [{"sku": "WID-1", "quantity": quantity, **line}],
             "packages": [],
             "tracking_numbers": ["TRK-1"],
             "complete": True,
@@ -66,6 +66,33 @@ class TestFileApply(FilePartnerCase):
         again.process()
         self.assertEqual(again.result_ids, exchange.result_ids)
         self.assertEqual(confirmation.duplicate_count, 1)
+
+    def test_desadv_quantity_in_the_unit_it_names(self):
+        self.env["logistics.sync.code.map"].create(
+            {
+                "system_id": self.tpl.id,
+                "domain": "uom",
+                "external_code": "DZN",
+                "canonical_value": "Dozens",
+            }
+        )
+        picking = self._delivery(quantity=24)
+        self._drop("DESADV_2.edi", self._desadv(picking, 2, uom="DZN"))
+        exchange, _trap = self._poll()
+        exchange.process()
+        self.assertEqual(exchange.state, "applied")
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.move_ids.quantity, 24)
+        # an unknown unit code: quarantined, the file handed over but flagged
+        other = self._delivery(quantity=2)
+        self._drop("DESADV_3.edi", self._desadv(other, 1, confirmation_id="DSP-3", uom="CT"))
+        exchange, _trap = self._poll()
+        exchange.process()
+        self.assertIn("could not apply", exchange.error_message)
+        confirmation = self.env["logistics.sync.wms.confirmation"].browse(exchange.result_ids)
+        self.assertEqual(confirmation.state, "quarantined")
+        self.assertIn("CT (uom)", confirmation.error)
+        self.assertEqual(other.state, "assigned")
 
     def test_csv_confirmation_of_an_unknown_fulfilment_needs_attention(self):
         text = "Order;Dispatch;Item;Qty;Lot;Box;Weight;Tracking\nNOPE;D-1;WID-1;1;;;;\n"

@@ -59,6 +59,15 @@ class TestEdifact(BaseCase):
         text = file_formats.write_desadv([payload, second], sender="ACME3PL", recipient="ODOO")
         self.assertEqual([p for _l, p in file_formats.read_desadv(text)], [payload, second])
 
+    def test_desadv_unit_code_per_line(self):
+        text = fixture("desadv_acme.edi").replace("QTY+12:3.5'", "QTY+12:3.5:DZN'")
+        [(_line, payload)] = file_formats.read_desadv(text)
+        self.assertEqual(payload["lines"][2], {"sku": "LAMP-03", "quantity": 3.5, "uom": "DZN"})
+        self.assertNotIn("uom", payload["lines"][0])
+        written = file_formats.write_desadv([payload])
+        self.assertIn("QTY+12:3.5:DZN'", written)
+        self.assertEqual([p for _l, p in file_formats.read_desadv(written)], [payload])
+
     def test_desadv_error_names_line(self):
         with self.assertRaises(FileFormatError) as caught:
             file_formats.read_desadv(fixture("desadv_bad_quantity.edi"))
@@ -191,6 +200,28 @@ class TestCsv(BaseCase):
                 file_formats.read_csv(text, mapping, delimiter, header)
             )
             self.assertEqual([p for _line, p in again], payloads)
+
+    def test_confirmation_unit_column(self):
+        columns = [*CSV_COLUMNS, ("Unit", "uom")]
+        text = "Order;Dispatch;Item;Qty;Lot;Box;Weight;Tracking;Unit\n"
+        text += "F1;D1;A;2;;;;;DZN\nF1;D1;B;1;;;;;\n"
+        [(_line, payload)] = file_formats.confirmations_from_rows(
+            file_formats.read_csv(text, columns, ";")
+        )
+        self.assertEqual(
+            payload["lines"],
+            [{"sku": "A", "quantity": 2.0, "uom": "DZN"}, {"sku": "B", "quantity": 1.0}],
+        )
+        again = file_formats.write_csv(file_formats.confirmation_rows(payload), columns, ";")
+        self.assertEqual(
+            [
+                p
+                for _l, p in file_formats.confirmations_from_rows(
+                    file_formats.read_csv(again, columns, ";")
+                )
+            ],
+            [payload],
+        )
 
     def test_error_names_line(self):
         rows = file_formats.read_csv(fixture("confirmations_bad.csv"), CSV_COLUMNS, ";")
