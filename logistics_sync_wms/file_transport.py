@@ -10,6 +10,7 @@ Both transports offer the same few operations on four folders of the partner sid
         for remote in files.list_pickup():        # RemoteFile(name, size)
             data = files.download(remote.name)
             files.archive(remote.name, "processed")  # or "error"
+        files.archive("a.csv", "processed", source="error")  # applied after a retry
         files.upload("ORDERS_WH-OUT-1.edi", b"UNA...")
 
 Files being written are never picked up (names starting with '.', ending with '.part',
@@ -110,15 +111,18 @@ class FolderTransport(_Transport):
         except OSError as exc:
             raise TransportError(f"cannot read {name}: {exc.strerror}") from exc
 
-    def archive(self, name, kind):
-        """Move picked-up file ``name`` into the ``processed`` or ``error`` folder; returns
-        its name there (suffixed when the folder already holds one by that name)."""
+    def archive(self, name, kind, source="pickup", target=None):
+        """Move file ``name`` of the ``source`` folder (the pick-up folder, or ``error``
+        for a file applied after a retry) into the ``processed`` or ``error`` folder, as
+        ``target`` (default: the same name); returns its name there (suffixed when the
+        folder already holds one by that name)."""
         target_folder = self._path(kind)
+        target = target or name
         try:
             target_folder.mkdir(parents=True, exist_ok=True)
             taken = set(os.listdir(target_folder))
-            target = name if name not in taken else _archive_name(name, taken)
-            os.rename(self._path("pickup", name), target_folder / target)
+            target = target if target not in taken else _archive_name(target, taken)
+            os.rename(self._path(source, name), target_folder / target)
         except OSError as exc:
             raise TransportError(f"cannot move {name} to {kind}: {exc.strerror}") from exc
         return target
@@ -233,13 +237,14 @@ class SftpTransport(_Transport):
         self._call(f"cannot read {name}", self.sftp.getfo, self._path("pickup", name), buffer)
         return buffer.getvalue()
 
-    def archive(self, name, kind):
+    def archive(self, name, kind, source="pickup", target=None):
         taken = set(self._call(f"cannot list {kind}", self.sftp.listdir, self._path(kind)))
-        target = name if name not in taken else _archive_name(name, taken)
+        target = target or name
+        target = target if target not in taken else _archive_name(target, taken)
         self._call(
             f"cannot move {name} to {kind}",
             self.sftp.rename,
-            self._path("pickup", name),
+            self._path(source, name),
             self._path(kind, target),
         )
         return target

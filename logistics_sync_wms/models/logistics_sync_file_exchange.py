@@ -263,7 +263,7 @@ class LogisticsSyncFileExchange(models.Model):
                     "result_ids": [i for r in records for i in r.ids] if records else False,
                 }
             )
-        if not self.archived_as:
+        if self._archive_move():
             try:
                 with self.system_id._file_transport() as files:
                     self._archive(files)
@@ -405,14 +405,32 @@ class LogisticsSyncFileExchange(models.Model):
         return self.create(values)
 
     # ---------------------------------------------------------------- archiving
-    def _archive(self, files):
-        """Move this received file on the partner side: to the error folder when it (or the
-        file it duplicates) failed, else to the processed folder."""
+    def _archive_move(self):
+        """``(source folder kind, name there, target folder kind)`` of the move this
+        received file still needs on the partner side, or ``None``: to the error folder
+        when it (or the file it duplicates) failed, else to the processed folder; a file
+        applied after a Retry leaves the error folder for the processed one."""
         self.ensure_one()
         failed = self.state == "error" or self.duplicate_of_id.state == "error"
         kind = "error" if failed else "processed"
+        if not self.archived_as:
+            return "pickup", self.name, kind
+        folders = self.system_id._file_folders()
+        folder, _sep, name = self.archived_as.rpartition("/")
+        if kind == "processed" and folder == folders["error"]:
+            return "error", name, kind
+        return None
+
+    def _archive(self, files):
+        """Make the move :meth:`_archive_move` names; keep why it failed, if it did."""
+        move = self._archive_move()
+        if not move:
+            if self.archive_error:
+                self.archive_error = False
+            return True
+        source, name, kind = move
         try:
-            moved = files.archive(self.name, kind)
+            moved = files.archive(name, kind, source=source, target=self.name)
         except file_transport.TransportError as exc:
             self.archive_error = str(exc)
             return False
@@ -426,7 +444,6 @@ class LogisticsSyncFileExchange(models.Model):
             [
                 ("system_id", "=", system.id),
                 ("direction", "=", "in"),
-                ("archived_as", "=", False),
                 ("archive_error", "!=", False),
                 ("state", "in", ("applied", "duplicate", "error")),
             ]
@@ -437,7 +454,8 @@ class LogisticsSyncFileExchange(models.Model):
     # ---------------------------------------------------------------- actions
     def action_retry(self):
         """Read and apply the file again, after its format (or the data it refers to) was
-        fixed. The file stays where it was moved on the partner side."""
+        fixed. Once applied, the file moves from the partner's error folder to its processed
+        folder; if it fails again, it stays in the error folder."""
         retried = self.filtered(lambda e: e.direction == "in" and e.state == "error")
         if not retried:
             raise UserError(_("Only received files in error can be retried."))

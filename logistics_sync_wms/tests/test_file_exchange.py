@@ -142,6 +142,13 @@ class TestFileExchange(FilePartnerCase):
             retried.process()
         self.assertEqual(exchange.state, "applied")
         self.assertEqual(len(exchange.result_ids), 2)
+        # the file leaves the partner's error folder for its processed folder
+        self.assertRecordValues(
+            exchange, [{"archived_as": "processed/dispatch_1.csv", "archive_error": False}]
+        )
+        self.assertEqual(self._folder("error"), [])
+        self.assertEqual(self._folder("processed"), ["dispatch_1.csv"])
+        self.assertEqual(self.sftp.stats().get("renamed"), 2)
 
     def test_unreachable_partner_is_reported_not_raised(self):
         self.tpl.sftp_host_key = "ecdsa-sha2-nistp256 AAAAnotthekey"
@@ -185,6 +192,11 @@ class TestWatchedFolder(FilePartnerCase):
         )
         cls._setup_formats(cls.watched)
 
+    def setUp(self):
+        super().setUp()
+        for path in self.folder.glob("*/*"):
+            path.unlink()
+
     def test_watched_folder_pickup_error_and_duplicate(self):
         data = self._fixture("confirmations_bad.csv")
         self._drop("dispatch_7.csv", data, root=self.folder)
@@ -211,6 +223,74 @@ class TestWatchedFolder(FilePartnerCase):
         self.assertEqual(self._folder("outbox", self.folder), [])
         self.assertEqual(len(self._folder("error", self.folder)), 2)
         self.assertEqual(self._folder("processed", self.folder), [])
+
+    def test_retried_file_leaves_the_error_folder_once_applied(self):
+        csv_format = self.env["logistics.sync.file.format"].search(
+            [("system_id", "=", self.watched.id), ("file_type", "=", "csv")]
+        )
+        csv_format.column_ids.filtered(lambda c: c.field == "quantity").column = "Quantity"
+        self._drop("dispatch_8.csv", self._fixture("confirmations_acme.csv"), root=self.folder)
+        exchange, _trap = self._poll(self.watched)
+        with mute_logger("odoo.addons.logistics_sync_wms.models.logistics_sync_file_exchange"):
+            exchange.process()
+        self.assertRecordValues(
+            exchange, [{"state": "error", "archived_as": "error/dispatch_8.csv"}]
+        )
+        # a retry that fails again leaves it where it is
+        exchange.action_retry()
+        with mute_logger("odoo.addons.logistics_sync_wms.models.logistics_sync_file_exchange"):
+            exchange.process()
+        self.assertRecordValues(
+            exchange, [{"state": "error", "archived_as": "error/dispatch_8.csv"}]
+        )
+        self.assertEqual(self._folder("error", self.folder), ["dispatch_8.csv"])
+        # fixed, retried and applied: moved to processed, and the record says so
+        csv_format.column_ids.filtered(lambda c: c.field == "quantity").column = "Qty"
+        exchange.action_retry()
+        with mute_logger("odoo.addons.logistics_sync_wms.models.logistics_sync_wms_confirmation"):
+            exchange.process()
+        self.assertRecordValues(
+            exchange,
+            [
+                {
+                    "state": "applied",
+                    "archived_as": "processed/dispatch_8.csv",
+                    "archive_error": False,
+                }
+            ],
+        )
+        self.assertEqual(self._folder("error", self.folder), [])
+        self.assertEqual(self._folder("processed", self.folder), ["dispatch_8.csv"])
+
+    def test_move_out_of_the_error_folder_is_tried_again_at_the_next_poll(self):
+        csv_format = self.env["logistics.sync.file.format"].search(
+            [("system_id", "=", self.watched.id), ("file_type", "=", "csv")]
+        )
+        quantity = csv_format.column_ids.filtered(lambda c: c.field == "quantity")
+        quantity.column = "Quantity"
+        self._drop("dispatch_9.csv", self._fixture("confirmations_acme.csv"), root=self.folder)
+        exchange, _trap = self._poll(self.watched)
+        with mute_logger("odoo.addons.logistics_sync_wms.models.logistics_sync_file_exchange"):
+            exchange.process()
+        self.assertEqual(exchange.archived_as, "error/dispatch_9.csv")
+        quantity.column = "Qty"
+        processed = self.folder / "processed"
+        processed.rmdir()
+        processed.write_text("the partner's share is broken for now")
+        exchange.action_retry()
+        with mute_logger("odoo.addons.logistics_sync_wms.models.logistics_sync_wms_confirmation"):
+            exchange.process()
+        self.assertEqual(exchange.state, "applied")
+        self.assertEqual(exchange.archived_as, "error/dispatch_9.csv")
+        self.assertIn("cannot move dispatch_9.csv to processed", exchange.archive_error)
+        processed.unlink()
+        processed.mkdir()
+        self._poll(self.watched)
+        self.assertRecordValues(
+            exchange, [{"archived_as": "processed/dispatch_9.csv", "archive_error": False}]
+        )
+        self.assertEqual(self._folder("error", self.folder), [])
+        self.assertEqual(self._folder("processed", self.folder), ["dispatch_9.csv"])
 
 
 class TestFileAccess(FilePartnerCase):

@@ -50,6 +50,16 @@ class _Contract:
         self.files.archive("bad.csv", "error")
         self.assertEqual(sorted(p.name for p in (self.root / "error").iterdir()), ["bad.csv"])
 
+    def test_from_error_to_processed(self):
+        (self.root / "error" / "bad.csv.20261206T1200").write_text("x")
+        (self.root / "processed" / "other.csv").write_text("y")
+        moved = self.files.archive(
+            "bad.csv.20261206T1200", "processed", source="error", target="bad.csv"
+        )
+        self.assertEqual(moved, "bad.csv")
+        self.assertEqual(list((self.root / "error").iterdir()), [])
+        self.assertEqual((self.root / "processed" / "bad.csv").read_text(), "x")
+
     def test_upload_is_complete_when_visible(self):
         self.files.upload("ORDERS_1.edi", b"UNA:+.? '\nUNB'")
         self.assertEqual(sorted(p.name for p in (self.root / "inbox").iterdir()), ["ORDERS_1.edi"])
