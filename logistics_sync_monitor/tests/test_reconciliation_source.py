@@ -49,3 +49,51 @@ class TestReconciliationSource(InventoryCase, MonitorCase):
         with self._trap_routing():
             self._line(reconciliation, self.phone).with_user(self.manager).action_reject()
         self.assertEqual((exception.state, exception.resolution), ("resolved", "auto"))
+
+    def test_the_same_differences_in_a_new_snapshot_update_one_exception(self):
+        lines = [
+            {"sku": "SCR-1", "quantity": 990},  # within tolerance
+            {"sku": "PHO-1", "location": "WH-SHELF-A", "quantity": 7},  # -3: review
+        ]
+        with self._at("2026-11-30 06:00:00"):
+            first = self._receive(lines, kind="partial", snapshot_id="SNAP-1")
+            self._process(first)
+        [exception] = self._exceptions("reconciliation")
+        self.assertEqual((exception.occurrences, exception.res_id), (1, first.reconciliation_id.id))
+        # the next day's snapshot shows the same differences: the same exception, counted
+        with self._at("2026-12-01 06:00:00"):
+            second = self._receive(lines, kind="partial", snapshot_id="SNAP-2")
+            self._process(second)
+        self.assertEqual(self._exceptions("reconciliation"), exception)
+        self.assertEqual(exception.occurrences, 2)
+        self.assertEqual(str(exception.first_seen), "2026-11-30 06:00:00")
+        self.assertEqual(str(exception.last_seen), "2026-12-01 06:00:00")
+        newest = second.reconciliation_id
+        self.assertEqual(
+            (exception.res_id, exception.source_id, exception.res_name),
+            (newest.id, newest.id, newest.display_name),
+        )
+        self.assertIn(newest.name, exception.name)
+        self.assertIn(second.display_name, exception.detail)
+        # other differences are another problem: another exception
+        with self._at("2026-12-02 06:00:00"):
+            third = self._receive(
+                [{"sku": "PHO-1", "location": "WH-SHELF-A", "quantity": 5}],
+                kind="partial",
+                snapshot_id="SNAP-3",
+            )
+            self._process(third)
+        other = self._exceptions("reconciliation") - exception
+        self.assertEqual(
+            (len(other), other.res_id, other.occurrences), (1, third.reconciliation_id.id, 1)
+        )
+        self.assertEqual(exception.occurrences, 2)
+        # deciding the older reconciliation leaves the newest one's exception open
+        with self._trap_routing():
+            self._line(first.reconciliation_id, self.phone).with_user(self.manager).action_reject()
+        self.assertEqual((exception.state, exception.occurrences), ("new", 2))
+        self.assertEqual(self.Exception._cron_reconcile(), 0)
+        with self._trap_routing():
+            self._line(newest, self.phone).with_user(self.manager).action_reject()
+        self.assertEqual((exception.state, exception.resolution), ("resolved", "auto"))
+        self.assertEqual(other.state, "new")
