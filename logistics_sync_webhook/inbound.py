@@ -113,7 +113,9 @@ def error_for_exception(exc):
         return exc
     if isinstance(exc, HTTPException) and exc.code and 400 <= exc.code < 500:
         code = _HTTP_ERROR_CODES.get(exc.code, "bad_request")
-        return InboundError(exc.code, code, exc.name + ".")
+        allowed = getattr(exc, "valid_methods", None)  # a MethodNotAllowed
+        headers = {"Allow": ", ".join(allowed)} if allowed else None
+        return InboundError(exc.code, code, exc.name + ".", headers=headers)
     if isinstance(exc, RETRYABLE_ERRORS):
         return InboundError(
             503,

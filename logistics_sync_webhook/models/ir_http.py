@@ -1,3 +1,6 @@
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
+
 from odoo import models
 from odoo.http import request
 
@@ -6,6 +9,22 @@ from .. import inbound
 
 class IrHttp(models.AbstractModel):
     _inherit = "ir.http"
+
+    @classmethod
+    def _match(cls, path_info):
+        try:
+            return super()._match(path_info)
+        except HTTPException as exc:
+            if not inbound.is_edge_path(path_info) or isinstance(exc, NotFound):
+                raise
+            if isinstance(exc, RequestRedirect) or exc.code is None:
+                # Werkzeug redirects "//" to "/", http_routing "//" and language prefixes:
+                # a partner is not redirected, the path it sent matches no route (JSON 404).
+                raise NotFound() from exc
+            # Odoo answers what matching raises (a method the route does not take) with
+            # Werkzeug's HTML page, without asking _handle_error: give it the JSON one.
+            exc.error_response = cls._handle_error(exc)
+            raise
 
     @classmethod
     def _serve_fallback(cls):

@@ -52,6 +52,30 @@ class TestEdgeErrors(JsonErrorAssertions, HttpCase):
                 body = self.assertRawRefused(self._raw(method, path, body=b"{}"), 404, "not_found")
                 self.assertEqual(body["message"], "No such route.")
 
+    def test_no_redirect_and_no_html_405_under_the_prefix(self):
+        # Werkzeug redirects a path whose "//" merged would match a route (308), http_routing
+        # any other path holding "//" (301): a partner is not redirected, the path it sent
+        # matches no route. Both came as HTML pages, found by the chaos fuzzer.
+        for method, path in [
+            ("GET", "/logistics_sync/webhook//;/"),
+            ("POST", "/logistics_sync//api/v1/orders"),
+            ("GET", "/logistics_sync/api//v1/openapi.json"),
+            ("PUT", "/logistics_sync/events/;/%2F/api/"),
+            ("GET", "/logistics_sync//"),
+        ]:
+            with self.subTest(method=method, path=path):
+                status, headers, body = self._raw(method, path)
+                self.assertNotIn("Location", headers)
+                self.assertRawRefused((status, headers, body), 404, "not_found")
+        # a method the route does not take, refused by Odoo's routing map (methods=["GET"])
+        answer = self._raw("DELETE", "/logistics_sync/metrics")
+        self.assertRawRefused(answer, 405, "method_not_allowed")
+        self.assertIn("GET", answer[1]["Allow"])
+        # outside the prefix Odoo redirects as it always did
+        status, headers, _body = self._raw("GET", "/web//health")
+        self.assertIn(status, (301, 308))
+        self.assertIn("Location", headers)
+
     def test_routes_still_match_and_other_paths_keep_odoo_pages(self):
         status, headers, _body = self._raw("GET", "/logistics_sync/api/v1/openapi.json")
         self.assertEqual(status, 200)
