@@ -3,6 +3,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
+from odoo.addons.logistics_sync_webhook import inbound
+
 from ..metrics import Collector
 
 
@@ -24,10 +26,14 @@ class MetricsController(http.Controller):
         if not env["logistics.sync.metrics.token"]._authenticate(
             request.httprequest.headers.get("Authorization")
         ):
-            return request.make_response(
-                "unauthorized\n",
-                headers=[("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")],
-                status=401,
+            # the JSON error body of every /logistics_sync/ path; a scraper reads the status
+            return env["ir.http"]._edge_error_response(
+                inbound.InboundError(
+                    401,
+                    "unauthorized",
+                    "Invalid or missing metrics token.",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             )
         registry = CollectorRegistry(auto_describe=False)
         registry.register(Collector(env))

@@ -39,12 +39,20 @@ class TestMetrics(MonitorCase, HttpCase):
         self.assertEqual(len(matches), 1, (family.name, name, labels, family.samples))
         return matches[0]
 
+    def _assertUnauthorized(self, response):
+        self.assertEqual(response.status_code, 401, response.text)
+        self.assertEqual(response.headers["Content-Type"], "application/json; charset=utf-8")
+        self.assertEqual(response.headers["WWW-Authenticate"], "Bearer")
+        self.assertEqual(response.json()["error"], "unauthorized")
+
     def test_without_a_valid_token_401(self):
         token = self._token()
-        self.assertEqual(self.url_open("/logistics_sync/metrics").status_code, 401)
-        self.assertEqual(self._scrape("lsk_wrong").status_code, 401)
+        self._assertUnauthorized(self.url_open("/logistics_sync/metrics"))
+        self._assertUnauthorized(self._scrape("lsk_wrong"))
+        # OPTIONS reaches the route too (Odoo adds it to every route's methods)
+        self._assertUnauthorized(self.opener.options(self.base_url() + "/logistics_sync/metrics"))
         self.env["logistics.sync.metrics.token"].search([]).active = False
-        self.assertEqual(self._scrape(token).status_code, 401)
+        self._assertUnauthorized(self._scrape(token))
 
     def test_the_figures_match_the_records(self):
         token = self._token()
