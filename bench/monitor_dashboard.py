@@ -6,6 +6,13 @@ server, then fills up to the target (default 1,000,000 messages, 100,000 events,
 exceptions, one delivery attempt per message that was tried) and times them again.
 
     ./dev bench monitor_dashboard [--messages 1000000] [--events 100000] [--exceptions 10000]
+        [--shipments 10000] [--reconciliation-lines 10000]
+
+The carrier side is filled too (one shipment per ten events by default, with its transfer
+and tracking milestones, spread over 20 lanes) and one WMS snapshot per fill whose
+reconciliation has the given number of lines (one in 20 beyond tolerance, undecided), so
+that the carrier and reconciliation tiles read real rows; the lane statistics (transit
+times, scan gaps) and the hourly slow/silent crons are timed in-process on the same data.
 
 Rows are spread over the last 30 days; the hourly rollup cron runs after each fill (as it
 would in production) and VACUUM ANALYZE updates the statistics. Each figure is the median
@@ -59,6 +66,206 @@ def setup(env):
         {"name": "bench", "prefix": prefix, "token_hash": digest}
     )
     return flows.ids, systems.ids, types.ids, token
+
+
+def setup_logistics(env, wms_id):
+    """A carrier system and its shipping method, the main warehouse, products and storage
+    locations for the reconciliation lines; returns their ids."""
+    carrier_system = env["logistics.sync.system"].create(
+        {"name": "Bench carrier", "code": "bench_carrier", "kind": "carrier"}
+    )
+    shipping = env["product.product"].create({"name": "Bench shipping", "type": "service"})
+    method = env["delivery.carrier"].create(
+        {
+            "name": "Bench parcel",
+            "delivery_type": "ls_json",
+            "product_id": shipping.id,
+            "logistics_sync_system_id": carrier_system.id,
+            "logistics_sync_service": "express",
+        }
+    )
+    warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+    products = env["product.product"].create(
+        [{"name": f"Bench SKU {i}", "is_storable": True} for i in range(RECON_PRODUCTS)]
+    )
+    locations = env["stock.location"].create(
+        [
+            {"name": f"BIN-{i}", "location_id": warehouse.lot_stock_id.id, "usage": "internal"}
+            for i in range(RECON_LOCATIONS)
+        ]
+    )
+    return {
+        "carrier_system": carrier_system.id,
+        "method": method.id,
+        "warehouse": warehouse.id,
+        "out_type": warehouse.out_type_id.id,
+        "stock": warehouse.lot_stock_id.id,
+        "customers": env.ref("stock.stock_location_customers").id,
+        "company": env.company.id,
+        "wms": wms_id,
+        "products": products.ids,
+        "locations": locations.ids,
+    }
+
+
+#: Reconciliation lines are keyed by product and location: enough pairs for the full fill.
+RECON_PRODUCTS, RECON_LOCATIONS = 200, 100
+#: Carrier lanes the shipments are spread over.
+LANES = 20
+
+
+def fill_logistics(cr, ids, start, count, lines, round_no):
+    """Shipments [start, start + count) with their transfers and tracking milestones
+    (about 80 % delivered, 12 % on their way, 5 % rejected, 3 % cancelled of which a
+    quarter refused by the carrier; delivered ones without proof of delivery are 'POD
+    late' one time in 20), spread over 30 days and
+    ``LANES`` lanes; and one WMS snapshot whose reconciliation has ``lines`` lines, one in
+    20 beyond tolerance and undecided."""
+    params = {**ids, "start": start, "end": start + count - 1, "lanes": LANES}
+    cr.execute(
+        """
+        INSERT INTO stock_picking
+            (name, picking_type_id, location_id, location_dest_id, company_id, move_type,
+             state, scheduled_date, date_done, carrier_id,
+             create_uid, write_uid, create_date, write_date)
+        SELECT 'BENCH/OUT/' || g, %(out_type)s, %(stock)s, %(customers)s, %(company)s,
+               'direct', 'done', c, c, %(method)s, 1, 1, c, c
+          FROM (SELECT g, (now() at time zone 'UTC') - interval '2 hours'
+                          - random() * interval '30 days' AS c
+                  FROM generate_series(%(start)s, %(end)s) g) d
+        """,
+        params,
+    )
+    cr.execute(
+        """
+        INSERT INTO logistics_sync_shipment
+            (name, picking_id, company_id, carrier_id, primary_carrier_id, system_id, service,
+             state, status, status_at, booked_at, dispatched_at, delivered_at, pod_late,
+             transit_lane, source, create_uid, write_uid, create_date, write_date)
+        SELECT p.name, p.id, p.company_id, %(method)s, %(method)s, %(carrier_system)s,
+               'express', k.state,
+               CASE k.kind WHEN 'delivered' THEN 'delivered'
+                           WHEN 'moving' THEN 'in_transit' END,
+               CASE k.kind WHEN 'delivered' THEN p.date_done + k.transit
+                           WHEN 'moving' THEN p.date_done + interval '1 hour' END,
+               CASE WHEN k.state != 'failed' THEN p.date_done + interval '10 minutes' END,
+               CASE WHEN k.kind IN ('delivered', 'moving') THEN p.date_done + interval '1 hour' END,
+               CASE WHEN k.kind = 'delivered' THEN p.date_done + k.transit END,
+               k.kind = 'delivered' AND p.id %% 20 = 0,
+               'WH → BE-' || (10 + p.id %% %(lanes)s), 'odoo', 1, 1, p.date_done, p.date_done
+          FROM stock_picking p
+          CROSS JOIN LATERAL (
+                SELECT CASE WHEN r < 0.80 THEN 'delivered' WHEN r < 0.92 THEN 'moving'
+                            WHEN r < 0.97 THEN 'rejected' ELSE 'cancelled' END AS kind,
+                       CASE WHEN r < 0.92 THEN 'booked' WHEN r < 0.97 THEN 'failed'
+                            ELSE 'cancelled' END AS state,
+                       interval '1 hour' * (20 + 10 * random() + 0 * p.id) AS transit
+                  FROM (SELECT random() + 0 * p.id AS r) x) k
+         WHERE p.name LIKE 'BENCH/OUT/%%'
+           AND substr(p.name, 11)::int BETWEEN %(start)s AND %(end)s
+        """,
+        params,
+    )
+    # one cancellation in 4 the carrier refused; the transfers point at their booking
+    cr.execute(
+        """
+        UPDATE logistics_sync_shipment SET state = 'cancel_failed'
+         WHERE state = 'cancelled' AND id %% 4 = 0 AND carrier_id = %(method)s
+           AND substr(name, 11)::int BETWEEN %(start)s AND %(end)s
+        """,
+        params,
+    )
+    cr.execute(
+        """
+        UPDATE stock_picking p
+           SET logistics_sync_shipment_id = s.id, logistics_sync_booking_state = s.state
+          FROM logistics_sync_shipment s
+         WHERE s.picking_id = p.id AND s.carrier_id = %(method)s
+           AND substr(s.name, 11)::int BETWEEN %(start)s AND %(end)s
+        """,
+        params,
+    )
+    # shipments on their way were handed over in the last three days, scanned 7 h later
+    cr.execute(
+        """
+        UPDATE logistics_sync_shipment
+           SET dispatched_at = t.at, booked_at = t.at - interval '50 minutes',
+               status_at = t.at + interval '7 hours'
+          FROM (SELECT id, (now() at time zone 'UTC') - interval '1 hour' * (8 + id %% 64) AS at
+                  FROM logistics_sync_shipment) t
+         WHERE t.id = logistics_sync_shipment.id AND status = 'in_transit'
+           AND carrier_id = %(method)s AND substr(name, 11)::int BETWEEN %(start)s AND %(end)s
+        """,
+        params,
+    )
+    # tracking: picked up, two hub scans, out for delivery, delivered (on the way: the
+    # pick-up and the first hub scan)
+    cr.execute(
+        """
+        INSERT INTO logistics_sync_shipment_milestone
+            (shipment_id, picking_id, company_id, milestone, code, occurred_at, source,
+             dedup_key, create_uid, write_uid, create_date, write_date)
+        SELECT s.id, s.picking_id, s.company_id, m.milestone, m.code, m.at, 'poll',
+               md5(s.id || m.code || m.at::text), 1, 1, m.at, m.at
+          FROM logistics_sync_shipment s
+          CROSS JOIN LATERAL (VALUES
+                ('picked_up', 'PU', s.dispatched_at),
+                ('in_transit', 'ITR', s.dispatched_at + interval '7 hours'),
+                ('in_transit', 'ITR2', CASE WHEN s.delivered_at IS NOT NULL
+                                            THEN s.dispatched_at + interval '14 hours' END),
+                ('out_for_delivery', 'OFD', s.delivered_at - interval '3 hours'),
+                ('delivered', 'DLV', s.delivered_at)) m (milestone, code, at)
+         WHERE s.carrier_id = %(method)s AND m.at IS NOT NULL
+           AND substr(s.name, 11)::int BETWEEN %(start)s AND %(end)s
+        """,
+        params,
+    )
+    cr.execute(
+        """
+        INSERT INTO logistics_sync_inventory_snapshot
+            (external_id, system_id, company_id, warehouse_id, kind, source, state, taken_at,
+             create_uid, write_uid, create_date, write_date)
+        VALUES ('BENCH-SNAP-' || %(round)s, %(wms)s, %(company)s, %(warehouse)s, 'full', 'api',
+                'reconciled', now() at time zone 'UTC', 1, 1,
+                now() at time zone 'UTC', now() at time zone 'UTC')
+        RETURNING id
+        """,
+        {**params, "round": round_no},
+    )
+    snapshot_id = cr.fetchone()[0]
+    cr.execute(
+        """
+        INSERT INTO logistics_sync_inventory_reconciliation
+            (name, snapshot_id, system_id, company_id, warehouse_id, state, line_count,
+             create_uid, write_uid, create_date, write_date)
+        VALUES ('BENCH-REC-' || %(round)s, %(snapshot)s, %(wms)s, %(company)s, %(warehouse)s,
+                'review', %(lines)s, 1, 1, now() at time zone 'UTC', now() at time zone 'UTC')
+        RETURNING id
+        """,
+        {**params, "round": round_no, "snapshot": snapshot_id, "lines": lines},
+    )
+    reconciliation_id = cr.fetchone()[0]
+    cr.execute(
+        "UPDATE logistics_sync_inventory_snapshot SET reconciliation_id = %s WHERE id = %s",
+        (reconciliation_id, snapshot_id),
+    )
+    cr.execute(
+        """
+        INSERT INTO logistics_sync_inventory_reconciliation_line
+            (reconciliation_id, company_id, system_id, product_id, location_id, wms_qty,
+             odoo_qty, difference, unit_cost, value, abs_value, status, state)
+        SELECT %(reconciliation)s, %(company)s, %(wms)s,
+               (%(products)s::int[])[1 + g %% array_length(%(products)s::int[], 1)],
+               (%(locations)s::int[])[1 + g / array_length(%(products)s::int[], 1)],
+               10 + d, 10, d, 2.5, 2.5 * d, abs(2.5 * d),
+               CASE WHEN d = 0 THEN 'matched' WHEN g %% 20 = 0 THEN 'review'
+                    ELSE 'within' END,
+               CASE WHEN g %% 20 = 0 THEN 'pending' ELSE 'applied' END
+          FROM (SELECT g, CASE WHEN g %% 20 = 0 THEN 5 - g %% 3 ELSE g %% 2 END AS d
+                  FROM generate_series(0, %(lines)s - 1) g) x
+        """,
+        {**params, "reconciliation": reconciliation_id, "lines": lines},
+    )
 
 
 def fill(cr, start, count, flow_ids, type_ids, system_ids, exceptions_from, exceptions_to):
@@ -151,10 +358,47 @@ def counts(cr):
         SELECT (SELECT count(*) FROM logistics_sync_message),
                (SELECT count(*) FROM logistics_sync_event),
                (SELECT count(*) FROM logistics_sync_exception),
-               (SELECT count(*) FROM logistics_sync_message_attempt)
+               (SELECT count(*) FROM logistics_sync_message_attempt),
+               (SELECT count(*) FROM logistics_sync_shipment),
+               (SELECT count(*) FROM logistics_sync_shipment_milestone),
+               (SELECT count(*) FROM logistics_sync_inventory_reconciliation_line)
         """
     )
     return cr.fetchone()
+
+
+def measure_lanes(registry, carrier_system_id, runs):
+    """In-process: the lane statistics (transit times, scan gaps) of the bench carrier and
+    the two hourly crons that flag slow and silent shipments, in their steady state (their
+    exceptions already open: each run updates them, rolled back after each run). Returns
+    timings and what they found."""
+    from odoo import fields
+
+    figures = {}
+
+    def stats(method):
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            Transit = env["logistics.sync.transit"]
+            system = env["logistics.sync.system"].browse(carrier_system_id)
+            lanes = getattr(Transit, method)(fields.Datetime.now(), system)
+            figures[method] = (len(lanes), sum(lane["n"] for lane in lanes.values()))
+
+    def cron(method):
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            figures[method] = getattr(env["logistics.sync.transit"], method)()
+            cr.rollback()
+
+    return {
+        method: timed(lambda m=method, f=function: f(m), runs)
+        for method, function in (
+            ("_lane_stats", stats),
+            ("_scan_gap_stats", stats),
+            ("_cron_flag_slow", cron),
+            ("_cron_flag_silent", cron),
+        )
+    }, figures
 
 
 def timed(call, runs):
@@ -221,6 +465,8 @@ def main():
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--exceptions", type=int, default=10_000)
+    parser.add_argument("--shipments", type=int, default=10_000)
+    parser.add_argument("--reconciliation-lines", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--server-log", default="/tmp/logistics_sync_bench_monitor.log")
     args = parser.parse_args()
@@ -233,13 +479,15 @@ def main():
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
         flow_ids, system_ids, type_ids, token = setup(env)
+        logistics = setup_logistics(env, system_ids[0])
         cr.commit()
 
     results = []
-    filled_events = filled_exceptions = 0
+    filled_events = filled_exceptions = filled_shipments = 0
     for fraction in (10, 1):
         target_events = args.events // fraction
         target_exceptions = args.exceptions // fraction
+        target_shipments = args.shipments // fraction
         started = time.perf_counter()
         with registry.cursor() as cr:
             fill(
@@ -252,15 +500,28 @@ def main():
                 filled_exceptions + 1,
                 target_exceptions + 1,
             )
+            fill_logistics(
+                cr,
+                logistics,
+                filled_shipments + 1,
+                target_shipments - filled_shipments,
+                args.reconciliation_lines // fraction,
+                fraction,
+            )
             cr.commit()
             env = api.Environment(cr, SUPERUSER_ID, {})
             # the fill back-dates rows over 30 days, which live traffic never does: roll
             # every hour up again, as the cron would have done while they arrived
             env["ir.config_parameter"].set_param("logistics_sync_monitor.rollup_until", False)
             env["logistics.sync.monitor.rollup"]._cron_rollup()
+            # the hourly crons flag the slow and silent shipments (their exceptions feed
+            # the 'slow or silent' tile); timed below in their steady state
+            env["logistics.sync.transit"].with_context(tracking_disable=True)._cron_flag_slow()
+            env["logistics.sync.transit"].with_context(tracking_disable=True)._cron_flag_silent()
             cr.commit()
             sizes = counts(cr)
         filled_events, filled_exceptions = target_events, target_exceptions
+        filled_shipments = target_shipments
         with registry.cursor() as cr:
             cr._cnx.autocommit = True
             cr.execute("VACUUM ANALYZE")
@@ -268,19 +529,15 @@ def main():
         with odoo_server(args.config, args.database, args.server_log, job_runner=False) as base:
             figures = {}
             dashboard, metrics = measure(base, token, args.runs, figures)
-        results.append((sizes, fill_seconds, dashboard, metrics, figures))
+        lanes = measure_lanes(registry, logistics["carrier_system"], args.runs)
+        results.append((sizes, fill_seconds, dashboard, metrics, figures, lanes))
 
-    print("rows: messages / events / exceptions / attempts; times in ms: median (min-max)")
-    for (
-        messages,
-        events,
-        exceptions,
-        attempts,
-    ), fill_seconds, dashboard, metrics, figures in results:
-        print(
-            f"{messages:>9,} / {events:>7,} / {exceptions:>6,} / {attempts:>9,}"
-            f"  (filled in {fill_seconds:.0f} s)"
-        )
+    print(
+        "rows: messages / events / exceptions / attempts / shipments / milestones / "
+        "reconciliation lines; times in ms: median (min-max)"
+    )
+    for sizes, fill_seconds, dashboard, metrics, figures, (lane_times, found) in results:
+        print(" / ".join(f"{size:,}" for size in sizes) + f"  (filled in {fill_seconds:.0f} s)")
         print(
             f"    dashboard get_data (manager page): {dashboard[0]:7.1f} ms"
             f" ({dashboard[1]:.1f}-{dashboard[2]:.1f})  target < 1000 ms"
@@ -291,10 +548,20 @@ def main():
         )
         shown = ", ".join(f"{key} {value}" for key, value in figures.items() if value is not None)
         print(f"    what the dashboard showed: {shown}")
+        for method, (median, low, high) in lane_times.items():
+            if method.startswith("_cron"):
+                what = f"{found[method]} shipments flagged"
+            else:
+                what = "{} lanes, {} values".format(*found[method])
+            print(f"    {method + ':':<36}{median:7.1f} ms ({low:.1f}-{high:.1f})  {what}")
     small, large = results
     print(
         f"growth for 10x the rows: dashboard x{large[2][0] / small[2][0]:.2f}, "
-        f"metrics x{large[3][0] / small[3][0]:.2f}"
+        f"metrics x{large[3][0] / small[3][0]:.2f}, "
+        + ", ".join(
+            f"{method} x{large[5][0][method][0] / small[5][0][method][0]:.2f}"
+            for method in large[5][0]
+        )
     )
     ok = large[2][0] < 1000 and large[3][0] < 500
     print("targets met" if ok else "TARGETS MISSED")
