@@ -42,6 +42,11 @@ RETRYABLE_ERRORS = (
     psycopg2.errors.LockNotAvailable,
 )
 
+#: The database connection failed or was cut (restart, failover, ``pg_terminate_backend``,
+#: a statement timeout): the request did not commit, the caller retries it. Checked after
+#: :data:`RETRYABLE_ERRORS`, which are operational errors too.
+UNAVAILABLE_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
 # Header names whose value is a credential: never stored, whatever the scheme.
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "password", "api-key")
 REDACTED = "***"
@@ -107,8 +112,8 @@ def is_edge_path(path):
 
 def error_for_exception(exc):
     """The :class:`InboundError` to answer for an exception that escaped a route: an HTTP
-    error keeps its status; concurrency errors left after Odoo's retries are a 503 to retry;
-    anything else a 500 that tells nothing about the server."""
+    error keeps its status; concurrency errors left after Odoo's retries and a lost database
+    connection are a 503 to retry; anything else a 500 that tells nothing about the server."""
     if isinstance(exc, InboundError):
         return exc
     if isinstance(exc, HTTPException) and exc.code and 400 <= exc.code < 500:
@@ -122,6 +127,13 @@ def error_for_exception(exc):
             "busy",
             "Concurrent requests changed the same data; retry shortly.",
             headers={"Retry-After": "1"},
+        )
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        return InboundError(
+            503,
+            "unavailable",
+            "The database is unavailable; retry shortly.",
+            headers={"Retry-After": "5"},
         )
     return InboundError(500, "internal_error", "Unexpected error; it was logged.")
 

@@ -136,8 +136,8 @@ class PartnerApiController(http.Controller):
             headers = extra[0] if extra else {}
         except inbound.InboundError as exc:
             status, body, headers = exc.status, exc.body(), exc.headers
-        except inbound.RETRYABLE_ERRORS:
-            raise
+        except (*inbound.RETRYABLE_ERRORS, *inbound.UNAVAILABLE_ERRORS):
+            raise  # Odoo retries the first; ir.http answers both with a 503
         except psycopg2.DataError as exc:
             # a value the database refuses (out of range...): the caller's, not a server fault
             _logger.info("Partner API %s %s refused by the database: %s", method, route, exc)

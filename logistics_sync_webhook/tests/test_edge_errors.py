@@ -107,6 +107,15 @@ class TestEdgeErrorMapping(BaseCase):
             (MethodNotAllowed(), 405, "method_not_allowed"),
             (RequestEntityTooLarge(), 413, "payload_too_large"),
             (psycopg2.errors.SerializationFailure(), 503, "busy"),
+            # the database connection cut under the request (the chaos suite's postgres
+            # scenario answered these with a 500)
+            (
+                psycopg2.OperationalError("server closed the connection unexpectedly"),
+                503,
+                "unavailable",
+            ),
+            (psycopg2.InterfaceError("connection already closed"), 503, "unavailable"),
+            (psycopg2.errors.QueryCanceled(), 503, "unavailable"),
             (ZeroDivisionError("secret detail"), 500, "internal_error"),
         ]
         for exc, status, code in cases:
@@ -114,6 +123,7 @@ class TestEdgeErrorMapping(BaseCase):
             self.assertEqual((error.status, error.code), (status, code))
             self.assertNotIn("secret detail", error.message)
         self.assertEqual(inbound.error_for_exception(cases[3][0]).headers["Retry-After"], "1")
+        self.assertEqual(inbound.error_for_exception(cases[4][0]).headers["Retry-After"], "5")
         for path, inside in [
             ("/logistics_sync", True),
             ("/logistics_sync/x", True),
