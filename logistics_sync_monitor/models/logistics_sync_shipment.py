@@ -135,7 +135,9 @@ class LogisticsSyncShipment(models.Model):
         stats = Transit._lane_stats(fields.Datetime.now(), moving.system_id)
         for shipment in moving:
             lane = stats.get((shipment.system_id.id, shipment.transit_lane))
-            system = shipment.system_id
+            # the figures for anyone who may read the shipment (the carrier system is not
+            # theirs to read)
+            system = shipment.system_id.sudo()
             if not shipment.transit_lane:
                 basis = _("No lane (the warehouse or the destination country is missing).")
             elif not lane or not lane["enough"]:
@@ -151,7 +153,7 @@ class LogisticsSyncShipment(models.Model):
             else:
                 shipment.eta_at = shipment.dispatched_at + timedelta(hours=lane["median"])
                 shipment.eta_latest_at = shipment.dispatched_at + timedelta(hours=lane["p90"])
-                shipment.eta_basis = Transit._basis(shipment, lane)
+                shipment.eta_basis = Transit._basis(shipment.sudo(), lane)
                 continue
             shipment.update({"eta_at": False, "eta_latest_at": False, "eta_basis": basis})
 

@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import CarrierMonitorCase
 
@@ -125,3 +126,20 @@ class TestTransit(CarrierMonitorCase):
                 "No prediction: 3 delivered shipment(s) on lane WH → BE-90 with Test Carrier "
                 "in the last 90 days, 10 needed.",
             )
+
+    def test_a_stock_user_reads_the_eta_and_scan_figures_of_a_shipment(self):
+        """The figures read the carrier system's settings, which a warehouse user without a
+        Logistics Sync group may not read: the shipment's form still opens for them."""
+        clerk = new_test_user(
+            self.env, login="ls_stock_clerk", groups="base.group_user,stock.group_stock_user"
+        )
+        moving = self._shipment(NOW - timedelta(hours=5))
+        far = self._shipment(NOW - timedelta(hours=5), partner=self.far)
+        with self._at(NOW):
+            as_clerk = (moving | far).with_user(clerk)
+            with self.assertRaises(AccessError):
+                self.carrier_system.with_user(clerk).read(["name"])
+            self.assertIn("10 delivered shipment(s)", as_clerk[0].eta_basis)
+            self.assertIn("No prediction: 3 delivered shipment(s)", as_clerk[1].eta_basis)
+            self.assertIn("the carrier's setting applies", as_clerk[1].scan_basis)
+            Form(moving.with_user(clerk))
