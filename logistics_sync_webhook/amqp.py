@@ -1,7 +1,14 @@
-"""Publishing to RabbitMQ with pika: persistent messages, publisher confirms, mandatory
-routing (an unroutable message is a failure, not a silent drop)."""
+"""RabbitMQ with pika.
+
+Publishing: persistent messages, publisher confirms, mandatory routing (an unroutable message
+is a failure, not a silent drop). Consuming: :class:`Consumer` takes messages from a queue
+without acknowledging them; the caller acknowledges them once what it made of them is
+committed (at-least-once from the broker, duplicates absorbed by the caller's message ids).
+"""
 
 import logging
+import time
+from collections import namedtuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pika
@@ -19,11 +26,7 @@ class Publisher:
 
     def __init__(self, url, password=None, timeout=15):
         try:
-            params = pika.URLParameters(_with_password(url, password))
-            params.socket_timeout = timeout
-            params.blocked_connection_timeout = timeout
-            params.connection_attempts = 1
-            self.connection = pika.BlockingConnection(params)
+            self.connection = _connect(url, password, timeout)
             self.channel = self.connection.channel()
             self.channel.confirm_delivery()
         except (AMQPError, OSError, ValueError) as exc:
@@ -45,12 +48,118 @@ class Publisher:
             raise PublishError(f"{type(exc).__name__}: {exc}") from exc
 
     def close(self):
+        _close(self.connection)
+
+
+class ConsumeError(Exception):
+    """The broker could not be reached, or the queue could not be read."""
+
+
+#: One message taken from a queue, not yet acknowledged. ``headers`` are the message's
+#: application headers (text values); ``message_id`` and ``content_type`` its properties
+#: (``None`` when the publisher set none).
+Delivery = namedtuple(
+    "Delivery",
+    "delivery_tag message_id content_type headers body exchange routing_key redelivered",
+)
+
+
+class Consumer:
+    """One blocking connection taking messages from a queue with ``basic_get``.
+
+    Nothing is acknowledged until :meth:`ack_and_close`: a message taken but never
+    acknowledged (the connection closed, the process died) goes back to the queue and is
+    delivered again, so the caller must acknowledge only what it has durably stored.
+
+    Example::
+
+        consumer = Consumer("amqp://odoo@broker:5672/%2F", password, timeout=15)
         try:
-            if self.connection.is_open:
-                self.connection.close()
+            deliveries = consumer.take("wms.inbound", limit=100, seconds=30)
+            ...  # store them, commit
+        except BaseException:
+            consumer.close()  # nothing acknowledged: the broker delivers them again
+            raise
+        consumer.ack_and_close()
+    """
+
+    def __init__(self, url, password=None, timeout=15):
+        self.last_tag = None
+        try:
+            self.connection = _connect(url, password, timeout)
+            self.channel = self.connection.channel()
+        except (AMQPError, OSError, ValueError) as exc:
+            raise ConsumeError(f"cannot connect to RabbitMQ: {type(exc).__name__}: {exc}") from exc
+
+    def take(self, queue, limit, seconds):
+        """Up to ``limit`` messages of ``queue`` (fewer when it runs empty or after
+        ``seconds``), unacknowledged, as :class:`Delivery` tuples.
+
+        :raises ConsumeError: the queue does not exist, or the connection failed.
+        """
+        deliveries = []
+        deadline = time.monotonic() + seconds
+        while len(deliveries) < limit and time.monotonic() < deadline:
+            try:
+                method, properties, body = self.channel.basic_get(queue, auto_ack=False)
+            except (AMQPError, OSError) as exc:
+                raise ConsumeError(
+                    f"cannot read queue {queue!r}: {type(exc).__name__}: {exc}"
+                ) from exc
+            if method is None:
+                break
+            self.last_tag = method.delivery_tag
+            headers = properties.headers or {}
+            deliveries.append(
+                Delivery(
+                    delivery_tag=method.delivery_tag,
+                    message_id=properties.message_id,
+                    content_type=properties.content_type,
+                    headers={str(key): _header_text(value) for key, value in headers.items()},
+                    body=body or b"",
+                    exchange=method.exchange,
+                    routing_key=method.routing_key,
+                    redelivered=bool(method.redelivered),
+                )
+            )
+        return deliveries
+
+    def ack_and_close(self):
+        """Acknowledge every message taken (one frame), then close. A failure is logged and
+        left to the broker: it delivers the messages again."""
+        try:
+            if self.last_tag is not None:
+                self.channel.basic_ack(self.last_tag, multiple=True)
         except (AMQPError, OSError) as exc:
-            # closing a broken connection: nothing left to do but say so
-            _logger.debug("RabbitMQ connection closed uncleanly: %s", exc)
+            _logger.info("RabbitMQ acknowledgement failed, the broker will redeliver: %s", exc)
+        self.close()
+
+    def close(self):
+        """Close without acknowledging: the broker delivers the messages taken again."""
+        _close(self.connection)
+
+
+def _connect(url, password, timeout):
+    params = pika.URLParameters(_with_password(url, password))
+    params.socket_timeout = timeout
+    params.blocked_connection_timeout = timeout
+    params.connection_attempts = 1
+    return pika.BlockingConnection(params)
+
+
+def _close(connection):
+    try:
+        if connection.is_open:
+            connection.close()
+    except (AMQPError, OSError) as exc:
+        # closing a broken connection: nothing left to do but say so
+        _logger.debug("RabbitMQ connection closed uncleanly: %s", exc)
+
+
+def _header_text(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def _with_password(url, password):

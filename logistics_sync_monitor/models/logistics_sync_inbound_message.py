@@ -20,7 +20,7 @@ class LogisticsSyncInboundMessage(models.Model):
         return {
             "name": _(
                 "%(type)s %(id)s from %(system)s could not be applied",
-                type=self.type_code,
+                type=self.type_code or _("Message"),
                 id=self.message_id,
                 system=self.system_id.name,
             ),

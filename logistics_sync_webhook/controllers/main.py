@@ -70,8 +70,7 @@ class InboundWebhookController(http.Controller):
                 403, "system_paused", "Odoo does not accept messages from this system now."
             )
         system._inbound_check_rate()
-        envelope = inbound.parse_envelope(body)
-        message, created = request.env["logistics.sync.inbound.message"]._receive(
-            system, headers, body, envelope, message_id
+        message, created = request.env["logistics.sync.inbound.message"]._receive_body(
+            system, headers, body, message_id
         )
         return created, message.message_id

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import logging
 import time
@@ -40,7 +41,8 @@ _ORDER_STATUS = {"draft": "draft", "sent": "draft", "sale": "confirmed", "cancel
 
 
 class LogisticsSyncInboundMessage(models.Model):
-    """One webhook received from an external system, stored exactly as it arrived.
+    """One message received from an external system (a webhook, or a message taken from a
+    RabbitMQ queue), stored exactly as it arrived.
 
     Stored (UNIQUE per system and message id) before the partner gets its answer, then applied
     through the handler registered for (system kind, event type) by the system's drain job:
@@ -74,8 +76,25 @@ class LogisticsSyncInboundMessage(models.Model):
         string="Message ID",
         required=True,
         readonly=True,
-        help="The sender's id of the message (webhook-id header or the envelope's id): a "
-        "second message with the same id from the same system is a duplicate.",
+        help="The sender's id of the message (webhook-id header, AMQP message_id property "
+        "or the envelope's id): a second message with the same id from the same system is a "
+        "duplicate. A message refused on arrival from a queue gets an id 'refused-...' of "
+        "its own.",
+    )
+    transport = fields.Selection(
+        [("webhook", "Webhook"), ("amqp", "RabbitMQ")],
+        default="webhook",
+        required=True,
+        readonly=True,
+        help="How it arrived: an inbound webhook, or a message taken from the system's "
+        "RabbitMQ queue.",
+    )
+    refused = fields.Boolean(
+        string="Refused on arrival",
+        readonly=True,
+        help="Taken from a queue but refused by the checks a webhook gets (not JSON, no id, "
+        "unknown type, schema violation, too large): kept in error so that it is seen; it "
+        "cannot be retried, the sender must send a corrected message.",
     )
     type_code = fields.Char(string="Type", readonly=True, index=True)
     event_type_id = fields.Many2one("logistics.sync.event.type", readonly=True, ondelete="restrict")
@@ -116,7 +135,17 @@ class LogisticsSyncInboundMessage(models.Model):
     # ------------------------------------------------------------------ intake
 
     @api.model
-    def _receive(self, system, headers, body, envelope, message_id=None):
+    def _receive_body(self, system, headers, body, message_id=None, transport="webhook"):
+        """The intake every transport shares, once the sender is authenticated: parse the
+        raw ``body`` (bytes) as an envelope and store it; return ``(message, created)``.
+
+        :raises InboundError: 400 / 422 for a body, an id or a payload that is refused.
+        """
+        envelope = inbound.parse_envelope(body)
+        return self._receive(system, headers, body, envelope, message_id, transport=transport)
+
+    @api.model
+    def _receive(self, system, headers, body, envelope, message_id=None, transport="webhook"):
         """Validate a verified request and store it; return ``(message, created)``.
 
         ``created`` is False for a duplicate (same system and message id), which is stored
@@ -142,11 +171,11 @@ class LogisticsSyncInboundMessage(models.Model):
         self.env.cr.execute(
             """
             INSERT INTO logistics_sync_inbound_message
-                (system_id, company_id, message_id, type_code, event_type_id, correlation_id,
-                 headers, body, state, attempt_count,
+                (system_id, company_id, message_id, transport, type_code, event_type_id,
+                 correlation_id, headers, body, state, attempt_count,
                  create_uid, create_date, write_uid, write_date)
-            VALUES (%(system)s, %(company)s, %(message_id)s, %(type)s, %(event_type)s,
-                    %(correlation)s, %(headers)s, %(body)s, 'received', 0,
+            VALUES (%(system)s, %(company)s, %(message_id)s, %(transport)s, %(type)s,
+                    %(event_type)s, %(correlation)s, %(headers)s, %(body)s, 'received', 0,
                     %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC')
             ON CONFLICT (system_id, message_id) DO NOTHING
             RETURNING id
@@ -155,6 +184,7 @@ class LogisticsSyncInboundMessage(models.Model):
                 "system": system.id,
                 "company": system.company_id.id or None,
                 "message_id": message_id,
+                "transport": transport,
                 "type": event_type.code,
                 "event_type": event_type.id,
                 "correlation": envelope.get("correlation_id") or message_id,
@@ -195,6 +225,91 @@ class LogisticsSyncInboundMessage(models.Model):
                 path="$.type",
             )
         return event_type
+
+    @api.model
+    def _receive_amqp(self, system, delivery, queue):
+        """Store one message taken from ``queue`` (an ``amqp.Delivery``) through the same
+        intake as a webhook; return ``(message, outcome)``, outcome ``"accepted"``,
+        ``"duplicate"`` or ``"refused"``.
+
+        The message id is the AMQP ``message_id`` property, else the envelope's ``id``. A
+        message the intake refuses (not JSON, no id, unknown type, schema violation, too
+        large) cannot be answered as a webhook would: it is stored as a message in error,
+        with the reason, so that it is seen and not taken again and again.
+        Concurrency errors are raised (nothing acknowledged, the broker delivers again).
+        """
+        headers = {
+            **delivery.headers,
+            "amqp-queue": queue,
+            "amqp-exchange": delivery.exchange or "",
+            "amqp-routing-key": delivery.routing_key or "",
+            "amqp-message-id": delivery.message_id or "",
+            "content-type": delivery.content_type or "",
+        }
+        try:
+            with self.env.cr.savepoint():
+                limit = system.inbound_max_bytes or inbound.DEFAULT_MAX_BYTES
+                if len(delivery.body) > limit:
+                    raise inbound.too_large(limit)
+                if delivery.content_type:
+                    inbound.check_content_type(delivery.content_type.split(";")[0].strip())
+                message, created = self._receive_body(
+                    system, headers, delivery.body, delivery.message_id, transport="amqp"
+                )
+        except inbound.InboundError as exc:
+            refused = self._receive_refused(system, headers, delivery.body, exc, "amqp")
+            return refused, "refused"
+        if not created:
+            self.env["logistics.sync.edge.log"]._log("inbound", "duplicate", system)
+        return message, "accepted" if created else "duplicate"
+
+    @api.model
+    def _receive_refused(self, system, headers, body, error, transport):
+        """Keep a message that arrived but was refused (:class:`InboundError` ``error``) as a
+        message in error that cannot be retried: the sender must send a corrected one.
+
+        Its id is made from the sender's id and the body, not the sender's id itself: a
+        redelivery of the same bad message is a duplicate, a corrected message sent again
+        under the refused one's id is not."""
+        limit = system.inbound_max_bytes or inbound.DEFAULT_MAX_BYTES
+        original_id = headers.get("amqp-message-id") or ""
+        digest = hashlib.sha256(
+            original_id.encode("utf-8", "surrogateescape") + b"\n" + body
+        ).hexdigest()
+        message_id = f"refused-{digest[:40]}"
+        existing = self.search(
+            [("system_id", "=", system.id), ("message_id", "=", message_id)], limit=1
+        )
+        if existing:
+            return existing
+        self.env["logistics.sync.edge.log"]._log("inbound", "refused", system, None, error.code)
+        text = body[:limit].decode("utf-8", "replace").replace("\x00", "")
+        if len(body) > limit:
+            text += f"\n[... cut at {limit} bytes]"
+        try:
+            type_code = json.loads(text).get("type")
+        except (ValueError, AttributeError, RecursionError):
+            type_code = None
+        return self.create(
+            {
+                "system_id": system.id,
+                "message_id": message_id,
+                "transport": transport,
+                "type_code": type_code[:100] if isinstance(type_code, str) else False,
+                "correlation_id": message_id,
+                "headers": inbound.redact_headers(headers),
+                "body": text,
+                "state": "error",
+                "refused": True,
+                "error": _(
+                    "Refused on arrival (%(code)s): %(reason)s Nothing was applied; this "
+                    "message cannot be retried: the sender must send a corrected one.",
+                    code=error.code,
+                    reason=error.message,
+                ),
+                "processed_at": fields.Datetime.now(),
+            }
+        )
 
     @api.model
     def _drain(self, system, batch=DRAIN_BATCH, seconds=DRAIN_SECONDS):
@@ -294,8 +409,8 @@ class LogisticsSyncInboundMessage(models.Model):
 
     @api.private
     def process(self):
-        """Apply the messages now. A message already applied or parked is left alone, so
-        running it twice has no second effect."""
+        """Apply the messages now. A message already applied or parked (or refused on
+        arrival) is left alone, so running it twice has no second effect."""
         if not self:
             return ""
         # one run at a time per message: a concurrent one waits, then sees the new state
@@ -305,7 +420,9 @@ class LogisticsSyncInboundMessage(models.Model):
         )
         self.invalidate_recordset()
         return "\n".join(
-            message._process_one()
+            f"{message.message_id}: refused on arrival, nothing to apply"
+            if message.refused
+            else message._process_one()
             if message.state in ("received", "error")
             else f"{message.message_id}: already {message.state}"
             for message in self
@@ -374,7 +491,8 @@ class LogisticsSyncInboundMessage(models.Model):
         """Process the failed messages again (managers), e.g. after mapping a quarantined
         code or creating the missing product."""
         self.check_access("write")
-        retry = self.sudo().filtered(lambda m: m.state in ("error", "received"))
+        # nothing could ever apply a message refused on arrival
+        retry = self.sudo().filtered(lambda m: m.state in ("error", "received") and not m.refused)
         retry.write({"state": "received", "error": False})
         retry.system_id._inbound_enqueue_drain_after_commit()
         return True
