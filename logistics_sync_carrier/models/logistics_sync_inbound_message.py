@@ -49,7 +49,7 @@ class LogisticsSyncInboundMessage(models.Model):
         except UnknownCodeError as exc:
             exc.logistics_sync_codes = [("status", data["code"])]
             raise
-        shipment._record_milestones([event], "webhook")
+        shipment._record_milestones([event], self.transport)
         return shipment, "done"
 
     def _inbound_carrier_shipment_pod(self, data):

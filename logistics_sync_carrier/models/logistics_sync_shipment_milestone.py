@@ -32,7 +32,12 @@ class LogisticsSyncShipmentMilestone(models.Model):
     longitude = fields.Float(digits=(10, 6))
     reason = fields.Char(help="Why, for a failed delivery or an exception.")
     source = fields.Selection(
-        [("odoo", "Odoo"), ("webhook", "Carrier webhook"), ("poll", "Tracking poll")],
+        [
+            ("odoo", "Odoo"),
+            ("webhook", "Carrier webhook"),
+            ("amqp", "Carrier message queue"),
+            ("poll", "Tracking poll"),
+        ],
         required=True,
     )
     raw = fields.Json(string="Raw event", help="The event as the carrier sent it.")

@@ -13,18 +13,21 @@ class LogisticsSyncInboundMessage(models.Model):
             handlers[(kind, "inventory.snapshot")] = f"_inbound_{kind}_inventory_snapshot"
         return handlers
 
+    # The handlers serve every transport of inbound messages (webhook, RabbitMQ queue): the
+    # records they make name it as their source.
+
     def _inbound_wms_fulfilment_confirmation(self, data):
         """A pick/pack/ship confirmation: recorded and applied once per confirmation id;
         one that cannot apply is kept as a confirmation in error (the message is done)."""
         confirmation = self.env["logistics.sync.wms.confirmation"]._receive_confirmation(
-            self.system_id, data, source="webhook", reference=self.message_id
+            self.system_id, data, source=self.transport, reference=self.message_id
         )
         return confirmation, "done"
 
     def _inbound_wms_fulfilment_reservation(self, data):
         """A reservation or shortage report, recorded and applied once per reservation id."""
         reservation = self.env["logistics.sync.wms.confirmation"]._receive_reservation(
-            self.system_id, data, source="webhook", reference=self.message_id
+            self.system_id, data, source=self.transport, reference=self.message_id
         )
         return reservation, "done"
 
@@ -52,7 +55,7 @@ class LogisticsSyncInboundMessage(models.Model):
             data.get("items") or [],
             part=part,
             last=data.get("last_part", True) is not False,
-            source="webhook",
+            source=self.transport,
             reference=self.message_id,
         )
         return snapshot, "done"

@@ -80,7 +80,7 @@ class LogisticsSyncWmsConfirmation(models.Model):
         readonly=True,
     )
     source = fields.Selection(
-        [("webhook", "Webhook"), ("api", "Partner API"), ("file", "File")],
+        [("webhook", "Webhook"), ("amqp", "AMQP"), ("api", "Partner API"), ("file", "File")],
         required=True,
         readonly=True,
     )

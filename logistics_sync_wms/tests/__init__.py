@@ -12,3 +12,4 @@ from . import test_file_apply
 from . import test_file_reservation
 from . import test_inventory_reconciliation
 from . import test_inventory_intake
+from . import test_amqp
