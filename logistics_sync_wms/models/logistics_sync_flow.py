@@ -39,6 +39,15 @@ class LogisticsSyncFlow(models.Model):
                     _("%s exchanges no files: set its file transport first.", flow.system_id.name)
                 )
 
+    def _matches(self, event):
+        """A fulfilment request's events go to the system that runs its warehouse only."""
+        if not super()._matches(event):
+            return False
+        if event.aggregate_model != "logistics.sync.wms.fulfilment":
+            return True
+        fulfilment = self.env[event.aggregate_model].sudo().browse(event.aggregate_id)
+        return fulfilment.system_id == self.system_id
+
     @api.model
     def _delivered_transports(self):
         return [*super()._delivered_transports(), "file"]

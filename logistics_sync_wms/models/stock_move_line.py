@@ -38,8 +38,10 @@ class StockMoveLine(models.Model):
             owner = line.picking_id.logistics_sync_wms_system_id.sudo()
             if not owner:
                 continue
+            if origin == owner and not line._logistics_sync_wms_other_rules(owner, vals):
+                continue  # the system running the transfer
             if origin:
-                # a system's change: the core decides (the owner passes, others are refused)
+                # another system's change: the core decides (the owner's rule refuses it)
                 if not Rule._check_change(origin, line, vals):
                     raise OwnershipError(
                         _("The change of %s was parked for review.", line.display_name)
@@ -60,3 +62,15 @@ class StockMoveLine(models.Model):
                         fields=", ".join(sorted(touched)),
                     )
                 )
+
+    def _logistics_sync_wms_other_rules(self, owner, vals):
+        """Rules on move lines naming another owner than ``owner`` that apply to ``vals``;
+        the rules of other warehouse systems are about the transfers those systems run."""
+        rules = (
+            self.env["logistics.sync.ownership.rule"]
+            .sudo()
+            .search([("res_model", "=", "stock.move.line"), ("owner_system_id", "!=", owner.id)])
+        )
+        return rules.filtered(
+            lambda r: not r.owner_system_id.wms_warehouse_ids and r._applies(vals, None)
+        )

@@ -5,6 +5,7 @@ from . import test_file_flow
 from . import test_fulfilment_request
 from . import test_confirmation
 from . import test_confirmation_uom
+from . import test_several_systems
 from . import test_api
 from . import test_concurrency
 from . import test_sandbox_wms

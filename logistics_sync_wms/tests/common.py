@@ -2,6 +2,8 @@ import uuid
 
 from odoo.addons.logistics_sync_core.tests.common import LogisticsSyncCase
 
+FULFILMENT_TYPES = ("fulfilment.requested", "fulfilment.changed", "fulfilment.cancelled")
+
 
 class WmsCase(LogisticsSyncCase):
     """The main warehouse run by the test WMS (its delivery orders), a lot-tracked product
