@@ -20,7 +20,7 @@ def free_port():
 def odoo_server(
     config, database, log_path, job_runner=True, channels=None, workers=0, extra_args=()
 ):
-    """Run ``python -m odoo`` on ``database`` on a free port until the block ends; yield its
+    """Run Odoo (``odoo_serve.py``) on ``database`` on a free port until the block ends; yield its
     base URL once it answers. ``job_runner=False`` runs no queue_job job (channels root:0);
     ``channels`` sets the runner's channels instead of the configuration file's (e.g.
     ``"root:8"``). The runner reads both from the environment before the file.
@@ -44,8 +44,7 @@ def odoo_server(
     server = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "odoo",
+            os.path.join(os.path.dirname(os.path.abspath(__file__)), "odoo_serve.py"),
             "-c",
             config,
             "-d",
