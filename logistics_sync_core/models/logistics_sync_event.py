@@ -1,7 +1,16 @@
 import json
 import uuid
 
+import psycopg2
+from psycopg2.extras import Json as PsycopgJson
+
 from odoo import api, fields, models
+
+from odoo.addons.queue_job.fields import JobEncoder
+
+ROUTE_CHANNEL = "root.logistics_sync.route"
+#: Most events one routing job is given by transactions that join it
+ROUTE_BATCH = 500
 
 CONTEXT_NO_EVENT = "logistics_sync_no_event"
 CONTEXT_ORIGIN = "logistics_sync_origin_system_id"
@@ -34,7 +43,10 @@ class LogisticsSyncEvent(models.Model):
     event_type_id = fields.Many2one(
         "logistics.sync.event.type", required=True, readonly=True, ondelete="restrict"
     )
-    type_code = fields.Char(related="event_type_id.code", store=True, string="Type", index=True)
+    # precomputed: written with the row, not by a second UPDATE per event
+    type_code = fields.Char(
+        related="event_type_id.code", store=True, precompute=True, string="Type", index=True
+    )
     criticality = fields.Selection(related="event_type_id.criticality")
     aggregate_model = fields.Char(required=True, readonly=True)
     aggregate_id = fields.Many2oneReference(
@@ -137,12 +149,70 @@ class LogisticsSyncEvent(models.Model):
 
     def _enqueue_routing(self):
         ids = self.env.cr.precommit.data.pop("logistics_sync.events_to_route", [])
-        if ids:
-            self.sudo().browse(ids).with_delay(
-                channel="root.logistics_sync.route",
-                description=f"Route {len(ids)} logistics event(s)",
-            ).route()
-            self.env.flush_all()
+        if not ids or self._join_waiting_routing(ids):
+            return
+        self.sudo().browse(ids).with_delay(
+            channel=ROUTE_CHANNEL,
+            description=f"Route {len(ids)} logistics event(s)",
+        ).route()
+        self.env.flush_all()
+
+    def _join_waiting_routing(self, ids):
+        """Add the events ``ids`` to a routing job that still waits for the runner, instead
+        of a job of their own; return whether one took them.
+
+        Under a burst, jobs wait: a job per transaction cost more in queue_job (job row,
+        runner, HTTP request, two commits) than routing its events. The job's row stays
+        locked until this transaction commits, so the runner cannot start it before: it
+        sees these events. A job that changed since this transaction began (the runner
+        took it) fails the lock with a serialization error, and the events get a job of
+        their own, as they do when the waiting job is locked by another transaction,
+        belongs to another user or context, or is full."""
+        cr = self.env.cr
+        model = self.sudo().browse(ids)
+        expected = JobEncoder().default(model)
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    """
+                    SELECT id, records FROM queue_job
+                     WHERE channel = %s AND model_name = %s AND method_name = 'route'
+                       AND state = 'pending' AND eta IS NULL
+                     ORDER BY id DESC
+                     LIMIT 1
+                       FOR UPDATE SKIP LOCKED
+                    """,
+                    (ROUTE_CHANNEL, self._name),
+                    log_exceptions=False,
+                )
+                row = cr.fetchone()
+                if not row:
+                    return False
+                job_id, records = row
+                # queue_job keeps the serialized recordset as a JSON text in its jsonb column
+                records = json.loads(records) if isinstance(records, str) else records
+                queued = records.get("ids") or []
+                same_env = all(records.get(k) == expected[k] for k in ("uid", "su", "context"))
+                if not same_env or len(queued) + len(ids) > ROUTE_BATCH:
+                    return False
+                routed = model.browse(queued + [i for i in ids if i not in set(queued)])
+                records["ids"] = routed.ids
+                cr.execute(
+                    """
+                    UPDATE queue_job SET records = %s, name = %s, func_string = %s
+                     WHERE id = %s
+                    """,
+                    (
+                        PsycopgJson(json.dumps(records)),
+                        f"Route {len(routed)} logistics event(s)",
+                        f"{routed!r}.route()",
+                        job_id,
+                    ),
+                    log_exceptions=False,
+                )
+        except psycopg2.errors.SerializationFailure:
+            return False
+        return True
 
     def route(self):
         """Create one message per matching flow for each event (public job entry point)."""
@@ -182,12 +252,11 @@ class LogisticsSyncEvent(models.Model):
 
     def _route(self):
         flows = self.env["logistics.sync.flow"].sudo().search([("active", "=", True)])
-        messages = self.env["logistics.sync.message"]
         # in id order: the messages of one aggregate are then created in sequence order
-        for event in self.filtered(lambda e: e.state == "new").sorted("id"):
-            for flow in flows:
-                if flow._matches(event):
-                    messages |= messages._create_for(event, flow)
+        events = self.filtered(lambda e: e.state == "new").sorted("id")
+        pairs = [(event, flow) for event in events for flow in flows if flow._matches(event)]
+        # one statement for all: a statement per message cost more than the rest of routing
+        messages = self.env["logistics.sync.message"]._create_for_many(pairs)
         self.write({"state": "routed"})
         messages._dispatch()
         return messages

@@ -4,6 +4,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+#: Messages inserted per statement when routing
+CREATE_BATCH = 500
+
 
 class LogisticsSyncMessage(models.Model):
     """One delivery of one event through one flow to its destination.
@@ -68,40 +71,66 @@ class LogisticsSyncMessage(models.Model):
     def _create_for(self, event, flow):
         """Create the message of ``event`` for ``flow``; an existing one is kept as it is
         (the UNIQUE constraint absorbs a duplicate routing), and nothing is returned for it."""
-        deadline = (
-            event.create_date + timedelta(minutes=flow.sla_minutes) if flow.sla_minutes else None
-        )
+        return self._create_for_many([(event, flow)])
+
+    @api.model
+    def _create_for_many(self, pairs):
+        """Create the messages of ``pairs`` of (event, flow) in one statement, in the order
+        given; return the messages created. Pairs that already have their message are
+        skipped (the UNIQUE constraint absorbs a duplicate routing)."""
+        if not pairs:
+            return self.browse()
+        payload_field = self._fields["payload"]
+        rows = []
+        for event, flow in pairs:
+            deadline = (
+                event.create_date + timedelta(minutes=flow.sla_minutes)
+                if flow.sla_minutes
+                else None
+            )
+            rows.append(
+                (
+                    str(uuid.uuid4()),
+                    event.id,
+                    flow.id,
+                    flow.system_id.id,
+                    event.company_id.id or None,
+                    event.type_code,
+                    event.aggregate_canonical_id,
+                    payload_field.convert_to_column(flow._shape(event.payload or {}), self),
+                    deadline,
+                    flow.mode == "batch" or event.criticality == "batch",
+                )
+            )
+        ids = []
+        for start in range(0, len(rows), CREATE_BATCH):
+            ids += self._insert_rows(rows[start : start + CREATE_BATCH])
+        # written in SQL, behind the ORM cache
+        events = self.env["logistics.sync.event"].browse({event.id for event, _flow in pairs})
+        events.invalidate_recordset(["message_ids"])
+        return self.browse(sorted(ids))
+
+    def _insert_rows(self, rows):
+        # ids follow the VALUES order: the messages of one aggregate keep their sequence order
+        row_sql = "(%s, %s::int, %s::int, %s::int, %s::int, %s, %s, %s::jsonb, %s::timestamp, %s)"
+        values = ", ".join([row_sql] * len(rows))
         self.env.cr.execute(
-            """
+            f"""
             INSERT INTO logistics_sync_message
                 (uid, event_id, flow_id, system_id, company_id, type_code,
                  aggregate_canonical_id, payload, state, attempt_count, deadline, batched,
                  create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, %s, %s,
-                    now() at time zone 'UTC', %s, now() at time zone 'UTC')
+            SELECT v.uid, v.event_id, v.flow_id, v.system_id, v.company_id, v.type_code,
+                   v.canonical_id, v.payload, 'pending', 0, v.deadline, v.batched,
+                   %s, now() at time zone 'UTC', %s, now() at time zone 'UTC'
+              FROM (VALUES {values}) AS v (uid, event_id, flow_id, system_id, company_id,
+                                          type_code, canonical_id, payload, deadline, batched)
             ON CONFLICT (event_id, flow_id) DO NOTHING
             RETURNING id
-            """,
-            (
-                str(uuid.uuid4()),
-                event.id,
-                flow.id,
-                flow.system_id.id,
-                event.company_id.id or None,
-                event.type_code,
-                event.aggregate_canonical_id,
-                self.env["logistics.sync.message"]
-                ._fields["payload"]
-                .convert_to_column(flow._shape(event.payload or {}), self),
-                deadline,
-                flow.mode == "batch" or event.criticality == "batch",
-                self.env.uid,
-                self.env.uid,
-            ),
+            """,  # noqa: S608 - placeholders only
+            [self.env.uid, self.env.uid] + [value for row in rows for value in row],
         )
-        row = self.env.cr.fetchone()
-        event.invalidate_recordset(["message_ids"])  # written in SQL, behind the ORM cache
-        return self.browse(row[0] if row else [])
+        return [row[0] for row in self.env.cr.fetchall()]
 
     def _dispatch(self):
         """Hand real-time messages to their transport's ``_send_<transport>`` method, one

@@ -152,3 +152,90 @@ class TestSequenceConcurrency(CommittedCase):
         thread.join(10)
         self.assertEqual(results, [1], "the number given back by the rollback is reused")
         self.assertEqual(self._sequences(), [1])
+
+
+@tagged("post_install", "-at_install")
+class TestRoutingJobJoin(CommittedCase):
+    """A transaction's events join a routing job that still waits for the runner (fewer
+    jobs under a burst), only when that job cannot start before the transaction commits."""
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self._forget_emitted)
+        with self._cursor() as env:
+            self._remember(
+                env["logistics.sync.event.type"].create(
+                    {"name": "Join probe", "code": "test.join", "json_schema": '{"type": "object"}'}
+                )
+            )
+            self.partners = self._remember(
+                env["res.partner"].create([{"name": f"Join {i}"} for i in range(3)])
+            )
+
+    def _forget_emitted(self):
+        with self._cursor() as env:
+            for partner in self.partners.with_env(env):
+                self._remember_emitted(env, partner)
+
+    def _emit_and_commit(self, index):
+        with self._cursor() as env:
+            partner = self.partners[index].with_env(env)
+            event = env["logistics.sync.event"]._emit("test.join", partner, {})
+            env.cr.commit()
+            return event.id
+
+    def _routing_jobs(self, env, event_ids):
+        jobs = env["queue.job"].search(
+            [("model_name", "=", "logistics.sync.event"), ("method_name", "=", "route")]
+        )
+        return jobs.filtered(lambda job: set(job.records.ids) & set(event_ids))
+
+    def _set_state(self, event_id, state):
+        with self._cursor() as env:
+            self._routing_jobs(env, [event_id]).write({"state": state})
+
+    def test_next_transaction_joins_the_waiting_job_which_routes_both(self):
+        first, second = self._emit_and_commit(0), self._emit_and_commit(1)
+        with self._cursor() as env:
+            job = self._routing_jobs(env, [first, second])
+            self.assertEqual(len(job), 1, "the second transaction made no job of its own")
+            self.assertEqual(job.records.ids, [first, second])
+            self.assertEqual(job.name, "Route 2 logistics event(s)")
+            job.records.route()
+            self.assertEqual(set(job.records.mapped("state")), {"routed"})
+
+    def test_a_job_the_runner_took_is_not_joined(self):
+        first = self._emit_and_commit(0)
+        self._set_state(first, "enqueued")
+        second = self._emit_and_commit(1)
+        with self._cursor() as env:
+            jobs = self._routing_jobs(env, [first, second])
+            self.assertEqual([job.records.ids for job in jobs.sorted("id")], [[first], [second]])
+
+    def test_a_job_taken_after_the_transaction_began_is_not_joined(self):
+        """The runner enqueues the job after this transaction's snapshot: the lock fails
+        with a serialization error, the events get their own job, the business
+        transaction commits."""
+        first = self._emit_and_commit(0)
+        with self._cursor() as env:
+            env.cr.execute("SELECT 1")  # the snapshot is taken
+            self._set_state(first, "enqueued")
+            partner = self.partners[1].with_env(env)
+            second = env["logistics.sync.event"]._emit("test.join", partner, {}).id
+            env.cr.commit()
+        with self._cursor() as env:
+            jobs = self._routing_jobs(env, [first, second])
+            self.assertEqual([job.records.ids for job in jobs.sorted("id")], [[first], [second]])
+
+    def test_a_job_locked_by_another_transaction_is_not_waited_for(self):
+        first = self._emit_and_commit(0)
+        with self._cursor() as holder:
+            holder.cr.execute(
+                "SELECT id FROM queue_job WHERE id = ANY(%s) FOR UPDATE",
+                (self._routing_jobs(holder, [first]).ids,),
+            )
+            second = self._emit_and_commit(1)
+            holder.cr.rollback()
+        with self._cursor() as env:
+            jobs = self._routing_jobs(env, [first, second])
+            self.assertEqual([job.records.ids for job in jobs.sorted("id")], [[first], [second]])

@@ -36,12 +36,16 @@ class LogisticsSyncMessage(models.Model):
         )
 
     @api.model
-    def _create_for(self, event, flow):
-        message = super()._create_for(event, flow)
-        if not message:
+    def _create_for_many(self, pairs):
+        messages = super()._create_for_many(pairs)
+        if len(messages) < len(pairs):
             # the UNIQUE constraint absorbed a second routing: counted for the monitor
-            self.env["logistics.sync.edge.log"]._log("outbound", "duplicate", flow.system_id)
-        return message
+            created = {(message.event_id.id, message.flow_id.id) for message in messages}
+            edge_log = self.env["logistics.sync.edge.log"]
+            for event, flow in pairs:
+                if (event.id, flow.id) not in created:
+                    edge_log._log("outbound", "duplicate", flow.system_id)
+        return messages
 
     @api.model
     def _cron_purge_delivered(self, batch=retention.PURGE_BATCH):
