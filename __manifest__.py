@@ -19,6 +19,7 @@
         "demo/logistics_sync_monitor_demo.xml",
         "demo/logistics_sync_carrier_demo.xml",
         "demo/logistics_sync_monitor_carrier_demo.xml",
+        "demo/logistics_sync_wms_live_demo.xml",
     ],
     "installable": True,
     "application": True,

@@ -12,9 +12,10 @@ would on a partner's server. It counts what clients did::
         ...
         server.stats()  # {"logins": 1, "opened": 2, "renamed": 1, "removed": 0}
 
-Run it on its own (the demo does)::
+Run it on its own (the demo does, answering Odoo's ORDERS files as the 3PL would)::
 
-    python sftp_server.py --root /tmp/partner --port 2222 --user odoo --password secret
+    python sftp_server.py --root /tmp/partner --port 2222 --user odoo --password secret \\
+        --host-key key.pem --answer-orders 60
 """
 
 import argparse
@@ -264,6 +265,82 @@ class SandboxSftp:
         self.stop()
 
 
+class OrdersAnswerer:
+    """The 3PL's side of the demo: it reads the ORDERS files Odoo writes into ``inbox`` and
+    answers each original order as a warehouse would, by writing files into ``outbox``: at
+    once a reservation report (``AVAIL_<ref>.csv``: ``Order,Ref,Status``), and ``delay``
+    seconds later a dispatch advice with every line shipped (``DESADV_<ref>.edi``). Files are
+    written under a ``.part`` name and renamed, as a careful partner does; an answered order
+    is renamed ``.answered-<name>`` so that a restart does not answer it twice.
+
+    ``formats`` is the ``file_formats`` module of logistics_sync_wms (passed in, as this
+    file also runs on its own).
+    """
+
+    def __init__(self, root, formats, delay=60.0, interval=2.0):
+        self.root = Path(root)
+        self.formats = formats
+        self.delay = delay
+        self.interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sandbox-3pl", daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+    def _run(self):
+        while not self._stopping.wait(self.interval):
+            self.answer()
+
+    def answer(self):
+        """Answer the orders waiting in the inbox; return how many."""
+        inbox = self.root / "inbox"
+        answered = 0
+        for path in sorted(inbox.glob("ORDERS*.edi")):
+            order = self.formats.read_orders(path.read_text())
+            path.rename(inbox / f".answered-{path.name}")
+            if order.get("function") != "9":  # changes and cancellations: nothing to ship
+                continue
+            ref = "".join(c if c.isalnum() else "_" for c in order.get("name") or "")
+            ref = ref or order["fulfilment_id"][:8]
+            self._write(
+                f"AVAIL_{ref}.csv",
+                f"Order,Ref,Status\r\n{order['fulfilment_id']},{ref}-R,reserved\r\n",
+            )
+            timer = threading.Timer(self.delay, self._ship, args=(order, ref))
+            timer.daemon = True
+            timer.start()
+            answered += 1
+        return answered
+
+    def _ship(self, order, ref):
+        lines = [
+            {"sku": line.get("partner_sku") or line["sku"], "quantity": line["quantity"]}
+            for line in order["lines"]
+        ]
+        advice = {
+            "fulfilment_id": order["fulfilment_id"],
+            "confirmation_id": f"{ref}-S",
+            "stage": "shipped",
+            "lines": lines,
+            "carrier": order.get("carrier") or "NORTHWIND",
+            "tracking_numbers": [f"NW{ref[-8:]}"],
+            "complete": True,
+        }
+        self._write(f"DESADV_{ref}.edi", self.formats.write_desadv([advice], sender="SANDBOX3PL"))
+
+    def _write(self, name, text):
+        outbox = self.root / "outbox"
+        partial = outbox / f".{name}.part"
+        partial.write_text(text)
+        partial.rename(outbox / name)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", required=True, help="folder to serve")
@@ -272,6 +349,13 @@ def main(argv=None):
     parser.add_argument("--password", required=True)
     parser.add_argument(
         "--host-key", help="private key file of the server (a new ECDSA key if absent)"
+    )
+    parser.add_argument(
+        "--answer-orders",
+        type=float,
+        metavar="SECONDS",
+        help="act as the 3PL: answer each ORDERS file of the inbox with a reservation report "
+        "at once and a DESADV that many seconds later",
     )
     args = parser.parse_args(argv)
     host_key = None
@@ -286,11 +370,21 @@ def main(argv=None):
         args.root, users={args.user: args.password}, host_key=host_key, port=args.port
     ).start()
     sys.stdout.write(f"sandbox SFTP on 127.0.0.1:{server.port}, host key {server.host_key_line}\n")
+    answerer = None
+    if args.answer_orders is not None:
+        # run on its own: logistics_sync_wms's file formats are read from the addon folder
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        import file_formats
+
+        answerer = OrdersAnswerer(args.root, file_formats, delay=args.answer_orders).start()
+        sys.stdout.write(f"answering ORDERS files of {args.root}/inbox\n")
     sys.stdout.flush()
     try:
         server._thread.join()
     except KeyboardInterrupt:
         server.stop()
+        if answerer:
+            answerer.stop()
     return 0
 
 
