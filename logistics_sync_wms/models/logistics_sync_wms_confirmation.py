@@ -679,7 +679,11 @@ class LogisticsSyncWmsConfirmation(models.Model):
         backorders_before = picking.backorder_ids
         # short pick: the operation type's backorder setting decides (Never: the rest is
         # cancelled; otherwise a backorder is requested from the system)
-        picking.with_context(skip_backorder=True, **{CONTEXT_WMS_VALIDATE: True}).button_validate()
+        # nobody is there to answer a wizard: stock_sms' one-time "SMS cost" warning would
+        # stop the validation (outside tests only), so no SMS goes out for it
+        picking.with_context(
+            skip_backorder=True, skip_sms=True, **{CONTEXT_WMS_VALIDATE: True}
+        ).button_validate()
         if picking.state != "done":
             raise UserError(_("%s could not be validated.", picking.name))
         (picking.backorder_ids - backorders_before)._logistics_sync_wms_request()
