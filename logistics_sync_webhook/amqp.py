@@ -7,12 +7,15 @@ committed (at-least-once from the broker, duplicates absorbed by the caller's me
 """
 
 import logging
+import socket
 import time
 from collections import namedtuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pika
 from pika.exceptions import AMQPError
+
+from . import http_client
 
 _logger = logging.getLogger(__name__)
 
@@ -24,11 +27,13 @@ class PublishError(Exception):
 class Publisher:
     """One blocking connection with publisher confirms; close it when done."""
 
-    def __init__(self, url, password=None, timeout=15):
+    def __init__(self, url, password=None, timeout=15, allow_networks=()):
         try:
-            self.connection = _connect(url, password, timeout)
+            self.connection = _connect(url, password, timeout, allow_networks)
             self.channel = self.connection.channel()
             self.channel.confirm_delivery()
+        except http_client.DestinationNotAllowed:
+            raise  # refused by the SSRF guard: not worth a retry
         except (AMQPError, OSError, ValueError) as exc:
             raise PublishError(f"cannot connect to RabbitMQ: {type(exc).__name__}: {exc}") from exc
 
@@ -83,11 +88,13 @@ class Consumer:
         consumer.ack_and_close()
     """
 
-    def __init__(self, url, password=None, timeout=15):
+    def __init__(self, url, password=None, timeout=15, allow_networks=()):
         self.last_tag = None
         try:
-            self.connection = _connect(url, password, timeout)
+            self.connection = _connect(url, password, timeout, allow_networks)
             self.channel = self.connection.channel()
+        except http_client.DestinationNotAllowed:
+            raise  # refused by the SSRF guard: not worth a retry
         except (AMQPError, OSError, ValueError) as exc:
             raise ConsumeError(f"cannot connect to RabbitMQ: {type(exc).__name__}: {exc}") from exc
 
@@ -139,8 +146,25 @@ class Consumer:
         _close(self.connection)
 
 
-def _connect(url, password, timeout):
+def _connect(url, password, timeout, allow_networks=()):
+    """A blocking connection to the broker of ``url``, through the SSRF guard: the broker's
+    name is resolved once, every address it resolves to is checked like an HTTP partner's
+    (:func:`http_client.check_ip`, with ``allow_networks``), and pika connects to a checked
+    address, not to the name (which could resolve elsewhere the second time). TLS still
+    verifies the certificate against the name.
+
+    :raises http_client.AddressNotAllowed: the broker's address is refused.
+    """
     params = pika.URLParameters(_with_password(url, password))
+    host = params.host.strip("[]")
+    infos = socket.getaddrinfo(host, params.port, type=socket.SOCK_STREAM)
+    if not infos:
+        raise OSError(f"{host} did not resolve to any address")
+    for *_info, sockaddr in infos:
+        http_client.check_ip(sockaddr[0], allow_networks, host=host)
+    if params.ssl_options is not None and not params.ssl_options.server_hostname:
+        params.ssl_options = pika.SSLOptions(params.ssl_options.context, server_hostname=host)
+    params.host = infos[0][4][0]
     params.socket_timeout = timeout
     params.blocked_connection_timeout = timeout
     params.connection_attempts = 1

@@ -654,7 +654,15 @@ class LogisticsSyncFlow(models.Model):
             return self._breaker_failure()
 
         try:
-            publisher = amqp.Publisher(self.amqp_url, password, timeout=self.timeout)
+            publisher = amqp.Publisher(
+                self.amqp_url,
+                password,
+                timeout=self.timeout,
+                allow_networks=self.system_id._guarded_networks(),
+            )
+        except http_client.DestinationNotAllowed as refused:
+            messages._refuse(_("Address refused by the SSRF guard: %s", refused))
+            return 0
         except amqp.PublishError as exc:
             failed(messages, exc)
             return 0

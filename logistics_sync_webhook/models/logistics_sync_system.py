@@ -439,7 +439,14 @@ class LogisticsSyncSystem(models.Model):
             return "another job is reading this queue"
         password = self._secret(SECRET_AMQP_INBOUND_PASSWORD) or self._secret(SECRET_AMQP_PASSWORD)
         try:
-            consumer = amqp.Consumer(self.inbound_amqp_url, password, timeout=CONSUME_TIMEOUT)
+            consumer = amqp.Consumer(
+                self.inbound_amqp_url,
+                password,
+                timeout=CONSUME_TIMEOUT,
+                allow_networks=self._guarded_networks(),
+            )
+        except http_client.DestinationNotAllowed as refused:
+            return self._inbound_amqp_done(f"broker refused by the SSRF guard: {refused}")
         except amqp.ConsumeError as exc:
             return self._inbound_amqp_done(f"broker unreachable: {exc}")
         try:

@@ -20,6 +20,10 @@ class AmqpQueueMixin:
         super().setUp()
         self.registry.enter_test_mode(self.env.cr)
         self.addCleanup(self.registry.leave_test_mode)
+        # the broker is on the loopback: the SSRF guard refuses it unless allowed
+        self.env["ir.config_parameter"].set_param(
+            "logistics_sync_webhook.allowed_networks", "127.0.0.1/32"
+        )
         self.queue = f"ls_test_in_{uuid.uuid4().hex[:10]}"
         connection = pika.BlockingConnection(pika.URLParameters(BROKER))
         self.addCleanup(connection.close)

@@ -62,6 +62,17 @@ class TestAmqp(WebhookCase):
         self.assertEqual(message.state, "failed")
         self.assertIn("cannot connect to RabbitMQ", message.last_error)
 
+    def test_a_broker_the_ssrf_guard_refuses_is_never_connected(self):
+        self.env["ir.config_parameter"].set_param("logistics_sync_webhook.allowed_networks", "")
+        order = self._confirmed_order()
+        self.amqp_flow.deliver_pending()
+        message = self._messages(order, self.amqp_flow)
+        self.assertEqual(message.state, "dead")
+        self.assertIn("SSRF", message.last_error)
+        self.assertEqual(message.attempt_ids.mapped("outcome"), ["refused"])
+        method, _properties, _body = self.channel.basic_get(self.queue, auto_ack=True)
+        self.assertIsNone(method, "nothing published")
+
     def test_unroutable_message_is_a_failure(self):
         self.amqp_flow.amqp_routing_key = "nobody.listens"
         order = self._confirmed_order()

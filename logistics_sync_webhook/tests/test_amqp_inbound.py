@@ -139,6 +139,16 @@ class TestAmqpInbound(AmqpQueueMixin, LogisticsSyncCase):
             self.assertIn("queue unreadable", self._consume())
         self.assertIn("NOT_FOUND", self.market.inbound_amqp_last_result)
 
+    def test_a_broker_the_ssrf_guard_refuses_is_not_read(self):
+        self._publish(order_envelope(), message_id="amqp-guarded")
+        self.env["ir.config_parameter"].set_param("logistics_sync_webhook.allowed_networks", "")
+        result = self._consume()
+        self.assertIn("refused by the SSRF guard", result)
+        self.assertIn("127.0.0.1", result)
+        self.assertFalse(self._messages())
+        self._commit()
+        self.assertEqual(self._ready_settled(), 1, "the message waits in the queue")
+
     def test_cron_and_button_enqueue_one_job_per_reading_system(self):
         with trap_jobs() as trap:
             self.env["logistics.sync.system"]._cron_inbound_amqp_consume()
