@@ -243,6 +243,20 @@ class LogisticsSyncException(models.Model):
         return exceptions
 
     @api.model
+    def _resolve_all_but(self, kind, keys, note, key_prefix=None):
+        """A check that found the open exceptions ``keys`` of ``kind`` (among those whose
+        key starts with ``key_prefix``, when given) resolves the others: their cause went
+        away. Return them."""
+        domain = [
+            ("kind", "=", kind),
+            ("state", "in", OPEN_STATES),
+            ("dedup_key", "not in", list(keys)),
+        ]
+        if key_prefix:
+            domain.append(("dedup_key", "=like", key_prefix + "%"))
+        return self._resolve(self.sudo().search(domain).mapped("dedup_key"), note)
+
+    @api.model
     def _sync_sources(self, records, count=True, changed=None):
         """Open, update or resolve the exceptions of source ``records`` (which inherit
         ``logistics.sync.exception.source``) after their state changed; ``changed``: the

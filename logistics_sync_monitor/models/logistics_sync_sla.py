@@ -56,15 +56,9 @@ class LogisticsSyncSla(models.AbstractModel):
                 )
                 if status in ("opened", "reopened"):
                     self._announce(exception, code, breach, now)
-            over = Exception.search(
-                [
-                    ("kind", "=", "sla_breach"),
-                    ("dedup_key", "=like", f"sla:{code}:%"),
-                    ("state", "in", ("new", "assigned")),
-                    ("dedup_key", "not in", list(keys)),
-                ]
+            Exception._resolve_all_but(
+                "sla_breach", keys, _("The SLA is met again."), key_prefix=f"sla:{code}:"
             )
-            Exception._resolve(over.mapped("dedup_key"), _("The SLA is met again."))
         return found
 
     @api.model

@@ -311,14 +311,9 @@ class LogisticsSyncTransit(models.AbstractModel):
                 },
                 count=False,
             )
-        stale = Exception.search(
-            [
-                ("kind", "=", "transit_anomaly"),
-                ("state", "in", ("new", "assigned")),
-                ("dedup_key", "not in", list(keys)),
-            ]
+        Exception._resolve_all_but(
+            "transit_anomaly", keys, _("No longer slow (delivered or ended).")
         )
-        Exception._resolve(stale.mapped("dedup_key"), _("No longer slow (delivered or ended)."))
         return len(slow)
 
     @api.model
@@ -351,16 +346,8 @@ class LogisticsSyncTransit(models.AbstractModel):
                 },
                 count=False,
             )
-        stale = Exception.search(
-            [
-                ("kind", "=", "scan_gap"),
-                ("state", "in", ("new", "assigned")),
-                ("dedup_key", "not in", list(keys)),
-            ]
-        )
-        Exception._resolve(
-            stale.mapped("dedup_key"),
-            _("Scanned again, or no longer past its threshold or on its way."),
+        Exception._resolve_all_but(
+            "scan_gap", keys, _("Scanned again, or no longer past its threshold or on its way.")
         )
         return len(silent)
 
