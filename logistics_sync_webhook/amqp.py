@@ -7,7 +7,6 @@ committed (at-least-once from the broker, duplicates absorbed by the caller's me
 """
 
 import logging
-import socket
 import time
 from collections import namedtuple
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -157,11 +156,7 @@ def _connect(url, password, timeout, allow_networks=()):
     """
     params = pika.URLParameters(_with_password(url, password))
     host = params.host.strip("[]")
-    infos = socket.getaddrinfo(host, params.port, type=socket.SOCK_STREAM)
-    if not infos:
-        raise OSError(f"{host} did not resolve to any address")
-    for *_info, sockaddr in infos:
-        http_client.check_ip(sockaddr[0], allow_networks, host=host)
+    infos = http_client.resolve_checked(host, params.port, allow_networks)
     if params.ssl_options is not None and not params.ssl_options.server_hostname:
         params.ssl_options = pika.SSLOptions(params.ssl_options.context, server_hostname=host)
     params.host = infos[0][4][0]

@@ -319,6 +319,24 @@ class _GuardedPoolManager(PoolManager):
         return super()._new_pool(scheme, host, port, request_context=context)
 
 
+def resolve_checked(host, port, allow_networks=()):
+    """``socket.getaddrinfo`` of ``host``:``port`` (TCP), every address checked with
+    :func:`check_ip`: connect to one of these, never to the name again.
+
+    :raises AddressNotAllowed: when any address ``host`` resolves to is refused.
+    :raises OSError: when the name does not resolve.
+    """
+    host = host.strip("[]")
+    infos = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
+    if not infos:
+        raise OSError(f"{host} did not resolve to any address")
+    # Every address is checked before any connection attempt: a name that mixes public and
+    # internal addresses is refused as a whole, instead of depending on which one answers.
+    for *_info, sockaddr in infos:
+        check_ip(sockaddr[0], allow_networks, host=host)
+    return infos
+
+
 def guarded_connect(
     host, port, timeout, allow_networks=(), source_address=None, socket_options=None
 ):
@@ -331,14 +349,7 @@ def guarded_connect(
     """
     if timeout is None:
         raise ValueError("an outbound connection needs a timeout")
-    host = host.strip("[]")
-    infos = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
-    if not infos:
-        raise OSError(f"{host} did not resolve to any address")
-    # Every address is checked before any connection attempt: a name that mixes public and
-    # internal addresses is refused as a whole, instead of depending on which one answers.
-    for *_info, sockaddr in infos:
-        check_ip(sockaddr[0], allow_networks, host=host)
+    infos = resolve_checked(host, port, allow_networks)
     error = None
     for family, socktype, proto, _canonname, sockaddr in infos:
         sock = None
