@@ -18,7 +18,7 @@ def free_port():
 
 @contextmanager
 def odoo_server(
-    config, database, log_path, job_runner=True, channels=None, workers=0, extra_args=()
+    config, database, log_path, job_runner=True, channels=None, workers=0, extra_args=(), nice=0
 ):
     """Run Odoo (``odoo_serve.py``) on ``database`` on a free port until the block ends; yield its
     base URL once it answers. ``job_runner=False`` runs no queue_job job (channels root:0);
@@ -28,7 +28,9 @@ def odoo_server(
     ``workers`` > 0 runs Odoo's prefork server with that many HTTP worker processes (and
     one cron worker); the queue_job runner is then a process of its own. ``job_runner=None``
     leaves queue_job out of the server-wide modules: a second server on the same database
-    serving users while another one runs the jobs."""
+    serving users while another one runs the jobs. ``nice`` > 0 lowers the CPU priority of
+    the server and every process it starts (workers, cron worker, runner), as ``nice -n``
+    or systemd's ``Nice=`` would."""
     port = free_port()
     env = dict(os.environ)
     if job_runner is False:
@@ -43,6 +45,7 @@ def odoo_server(
         options.append("--load=base,web")
     server = subprocess.Popen(
         [
+            *(["nice", "-n", str(nice)] if nice else []),
             sys.executable,
             os.path.join(os.path.dirname(os.path.abspath(__file__)), "odoo_serve.py"),
             "-c",
