@@ -1,6 +1,7 @@
 import uuid
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class LogisticsSyncRecord(models.Model):
@@ -61,14 +62,15 @@ class LogisticsSyncRecord(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _next_sequence(self, record):
-        """Reserve the next event sequence of ``record``; return ``(canonical_id, sequence)``.
+    def _next_sequence_query(self, record):
+        """The statement reserving the next event sequence of ``record``; it returns
+        ``canonical_id, last_sequence``. The event's INSERT embeds it (one round trip).
 
         The row stays locked until the transaction ends: a concurrent emitter for the same
         aggregate waits, then gets the following number; a rollback gives the number back.
         """
         record.ensure_one()
-        self.env.cr.execute(
+        return SQL(
             """
             INSERT INTO logistics_sync_record AS r
                 (res_model, res_id, canonical_id, last_sequence, create_uid, create_date,
@@ -79,14 +81,11 @@ class LogisticsSyncRecord(models.Model):
                 DO UPDATE SET last_sequence = r.last_sequence + 1
             RETURNING canonical_id, last_sequence
             """,
-            {
-                "model": record._name,
-                "id": record.id,
-                "uuid": str(uuid.uuid4()),
-                "uid": self.env.uid,
-            },
+            model=record._name,
+            id=record.id,
+            uuid=str(uuid.uuid4()),
+            uid=self.env.uid,
         )
-        return self.env.cr.fetchone()
 
     @api.model
     def _resolve_canonical(self, canonical_id):
