@@ -1,26 +1,31 @@
-"""Per-event cost as the outbox grows: 1,000 events measured when the tables hold 1,000,
-10,000 and 100,000 events of the same subscription.
+"""Per-event cost as the outbox grows: 1,000 events measured when the tables hold about
+1,000, 10,000 and 100,000 events of the same subscription.
 
-    ./dev bench scale [--sizes 1000,10000,100000] [--window 1000]
+    ./dev bench scale [--sizes 1000,10000,100000] [--window 1000] [--e2e-windows 3]
 
 One HTTP subscription to a local receiver. Before each measurement the outbox is grown to
-the size named: events already routed, their messages delivered, one attempt each and one
-finished queue_job job per 50 events, written by SQL in bulk (as months of traffic leave
-them; ANALYZE afterwards, as autovacuum would). Then a window of new events (``--window``,
-over 250 aggregates) is measured twice:
+the size named, minus the windows about to be measured: events already routed, their
+messages delivered, one attempt each and one finished queue_job job per 50 events,
+written by SQL in bulk (as months of traffic leave them; ANALYZE afterwards, as autovacuum
+would). The smallest size holds fewer events than its windows: it is measured from an
+outbox of the warm-up's events and grows by the windows (both counts are printed). Then
+windows of new events (``--window``, over 250 aggregates) are measured:
 
 - stage by stage, in this process, each stage committed as the jobs commit: emission into
   the outbox (transactions of 100 events), routing (the routing job's method, per 100
   events), delivery (the delivery job's method until nothing is ready);
-- end to end through a real Odoo server and its queue_job runner: from the first emission
-  until the receiver got the last message.
+- end to end through a real Odoo server and its queue_job runner, ``--e2e-windows`` windows
+  one after the other: from the first emission until the receiver got the last message.
 
-Prints the per-event time of each stage and end to end at every size, and the ratio of the
-largest size's per-event time to the smallest's (target <= 1.2): a ratio that grows names
+Prints, at every size, the per-event time of each stage over its whole window and in its
+median transaction (a scan of what grows slows every transaction, a stall of the shared
+machine one of them), end to end the median of the windows; then the ratios of the
+largest size's per-event times to the smallest's (target <= 1.2): a ratio that grows names
 the stage that scans what grows.
 """
 
 import argparse
+import statistics
 import sys
 import time
 import uuid
@@ -122,6 +127,9 @@ def main():
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--window", type=int, default=1000)
     parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument(
+        "--e2e-windows", type=int, default=3, help="windows end to end per size (median)"
+    )
     parser.add_argument("--server-log", default="/tmp/logistics_sync_bench_scale.log")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -158,10 +166,12 @@ def main():
         flow_id, system_id = flow.id, system.id
         cr.commit()
 
-    def emit(count, label):
-        """Emit ``count`` events in transactions of 100; return their ids."""
+    def emit(count, label, chunks=None):
+        """Emit ``count`` events in transactions of 100; return their ids. ``chunks`` gets
+        each transaction's (seconds, events)."""
         ids = []
         for offset in range(0, count, 100):
+            start = time.perf_counter()
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 Event = env["logistics.sync.event"]
@@ -170,26 +180,35 @@ def main():
                     payload = {"shipment_id": f"{label}-{number}", "carrier": tag}
                     ids.append(Event._emit(TYPE, partner, payload).id)
                 cr.commit()
+            if chunks is not None:
+                chunks.append((time.perf_counter() - start, min(count, offset + 100) - offset))
         return ids
 
     def stages(count):
-        """(emission, routing, delivery) seconds for ``count`` events, in this process."""
+        """Per stage (emission, routing, delivery) in this process, for ``count`` events:
+        ``(seconds, [(seconds, events) of each transaction])``."""
+        emitting, routing, delivering = [], [], []
         start = time.perf_counter()
-        ids = emit(count, f"stages-{uuid.uuid4().hex[:4]}")
+        ids = emit(count, f"stages-{uuid.uuid4().hex[:4]}", emitting)
         emitted = time.perf_counter()
         for offset in range(0, len(ids), 100):
+            begun = time.perf_counter()
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["logistics.sync.event"].browse(ids[offset : offset + 100]).route()
                 cr.commit()
+            routing.append((time.perf_counter() - begun, len(ids[offset : offset + 100])))
         routed = time.perf_counter()
         while True:
+            begun = time.perf_counter()
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 result = env["logistics.sync.flow"].browse(flow_id).deliver_pending()
                 cr.commit()
             if result == "nothing to send":
                 break
+            sent = int(result.split("/", 1)[0])
+            delivering.append((time.perf_counter() - begun, sent))
         delivered = time.perf_counter()
         with registry.cursor() as cr:
             # the jobs the routing enqueued found their work done: the runner need not
@@ -199,63 +218,101 @@ def main():
             )
             cr.execute("DELETE FROM queue_job WHERE state = 'pending' AND method_name = 'route'")
             cr.commit()
-        return emitted - start, routed - emitted, delivered - routed
+        return (
+            (emitted - start, emitting),
+            (routed - emitted, routing),
+            (delivered - routed, delivering),
+        )
 
     def end_to_end():
+        """Per-event seconds of ``--e2e-windows`` windows through one server and runner:
+        ``[(emission part, total, received)]``."""
         label = f"e2e-{uuid.uuid4().hex[:4]}"
-        before = len(receiver.received())
+        windows = []
         with odoo_server(args.config, args.database, args.server_log):
             # warm-up: the clock starts once the runner has delivered one message end to end
+            before = len(receiver.received())
             emit(1, f"{label}-warm-up")
             deadline = time.monotonic() + 120
             while len(receiver.received()) == before and time.monotonic() < deadline:
                 time.sleep(0.05)
-            before = len(receiver.received())
-            start = time.perf_counter()
-            emit(args.window, label)
-            emitted = time.perf_counter() - start
-            deadline = time.monotonic() + args.timeout
-            while len(receiver.received()) - before < args.window and time.monotonic() < deadline:
-                time.sleep(0.05)
-            total = time.perf_counter() - start
-        got = len(receiver.received()) - before
-        return emitted, total, got
+            for window in range(args.e2e_windows):
+                before = len(receiver.received())
+                start = time.perf_counter()
+                emit(args.window, f"{label}-{window}")
+                emitted = time.perf_counter() - start
+                deadline = time.monotonic() + args.timeout
+                while (
+                    len(receiver.received()) - before < args.window and time.monotonic() < deadline
+                ):
+                    time.sleep(0.05)
+                total = time.perf_counter() - start
+                windows.append((emitted, total, len(receiver.received()) - before))
+        return windows
+
+    def outbox():
+        with registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM logistics_sync_message WHERE flow_id = %s", (flow_id,))
+            return cr.fetchone()[0]
+
+    def ms(seconds, events):
+        return seconds / events * 1000 if events else 0.0
 
     stages(args.window // 10)  # the first transactions load caches: not measured
     rows = []
+    names = ("emission", "routing", "delivery", "end to end")
     for size in sizes:
         with registry.cursor() as cr:
-            # the measured windows count towards the size: grow to size minus two windows
-            added = grow(cr, flow_id, system_id, size - 2 * args.window, tag)
+            # the measured windows count towards the size: grow to the size minus them
+            measured = (1 + args.e2e_windows) * args.window
+            added = grow(cr, flow_id, system_id, size - measured, tag)
             cr.commit()
-        emission, routing, delivering = stages(args.window)
-        e2e_emitted, e2e_total, got = end_to_end()
+        began = outbox()
+        measures = stages(args.window)
+        windows = end_to_end()
         with registry.cursor() as cr:
-            cr.execute("SELECT count(*) FROM logistics_sync_message WHERE flow_id = %s", (flow_id,))
-            total_events = cr.fetchone()[0]
             cr.execute("SELECT count(*) FROM logistics_sync_message_attempt")
             attempts = cr.fetchone()[0]
             cr.execute("SELECT count(*) FROM queue_job")
             jobs = cr.fetchone()[0]
-        per = [value / args.window * 1000 for value in (emission, routing, delivering, e2e_total)]
-        rows.append((size, per))
+        ended = outbox()
+        # the window's total, and the median of its transactions (delivery jobs, e2e
+        # windows): a scan of what grows is in every transaction, a stall of the shared
+        # machine in one
+        whole = [ms(seconds, args.window) for seconds, _chunks in measures]
+        whole.append(statistics.median(ms(total, args.window) for _e, total, _got in windows))
+        median = [
+            statistics.median(ms(seconds, events) for seconds, events in chunks)
+            for _seconds, chunks in measures
+        ]
+        median.append(whole[3])
+        rows.append((size, whole, median))
         print(
-            f"size {size:>7} (outbox events of the subscription {total_events}, attempts "
-            f"{attempts}, queue_job rows {jobs}; {added} added by SQL): ms per event: "
-            f"emission {per[0]:.3f}, routing {per[1]:.3f}, delivery {per[2]:.3f}; end to end "
-            f"through the runner {per[3]:.3f} (emission part {e2e_emitted / args.window * 1000:.3f}"
-            f"; receiver got {got}/{args.window})",
+            f"size {size:>7} (outbox events of the subscription {began} when measuring began, "
+            f"{ended} when it ended; attempts {attempts}, queue_job rows {jobs}; {added} added "
+            f"by SQL): ms per event, whole window (median transaction): "
+            + ", ".join(
+                f"{name} {w:.3f} ({m:.3f})"
+                for name, w, m in zip(names[:3], whole, median, strict=False)
+            )
+            + f"; end to end through the runner, median of {len(windows)} windows "
+            f"{whole[3]:.3f} ("
+            + ", ".join(f"{ms(total, args.window):.3f}" for _e, total, _got in windows)
+            + "; emission part "
+            + ", ".join(f"{ms(emitted, args.window):.3f}" for emitted, _t, _got in windows)
+            + f"; receiver got {', '.join(str(got) for _e, _t, got in windows)} "
+            f"of {args.window} each)",
             flush=True,
         )
     receiver.__exit__(None, None, None)
     first, last = rows[0], rows[-1]
-    names = ("emission", "routing", "delivery", "end to end")
-    ratios = [last[1][i] / first[1][i] for i in range(4)]
-    print(
-        f"ratio per-event time {last[0]} / {first[0]}: "
-        + ", ".join(f"{name} {ratio:.2f}" for name, ratio in zip(names, ratios, strict=True))
-        + " (target <= 1.2)"
-    )
+    for label, index in (("whole windows", 1), ("median transactions", 2)):
+        ratios = [last[index][i] / first[index][i] for i in range(4)]
+        print(
+            f"ratio per-event time {last[0]} / {first[0]}, {label}: "
+            + ", ".join(f"{name} {ratio:.2f}" for name, ratio in zip(names, ratios, strict=True))
+            + " (target <= 1.2)"
+        )
     return 0
 
 
