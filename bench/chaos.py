@@ -715,73 +715,32 @@ def scenario_rabbitmq(suite):
 
 
 class Users:
-    """Office users on their own Odoo server: each thread logs in and repeats a user's
-    round trip (search a list of contacts, open one, save a change), timing each."""
+    """Office users on their own Odoo server, timed by ``office_users.py`` in a process of
+    its own (this script's emitting threads would hold the interpreter lock while an
+    answer waits to be read)."""
 
     def __init__(self, base, database, count, partner_ids):
         self.base, self.database = base, database
         self.count, self.partner_ids = count, partner_ids
 
-    def _session(self):
-        session = requests.Session()
-        session.post(
-            f"{self.base}/web/session/authenticate",
-            json={"params": {"db": self.database, "login": "admin", "password": "admin"}},
-            timeout=60,
-        ).raise_for_status()
-        return session
-
-    def _call(self, session, model, method, args, kwargs=None):
-        response = session.post(
-            f"{self.base}/web/dataset/call_kw/{model}/{method}",
-            json={
-                "jsonrpc": "2.0",
-                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-            },
-            timeout=60,
-        )
-        response.raise_for_status()
-        answer = response.json()
-        if "error" in answer:
-            raise RuntimeError(answer["error"])
-        return answer["result"]
-
     def run(self, seconds):
         """Latencies (s) of the round trips made during ``seconds``."""
-        if not hasattr(self, "sessions"):
-            self.sessions = [self._session() for _ in range(self.count)]
-        latencies, lock = [], threading.Lock()
-        deadline = time.monotonic() + seconds
-
-        def user(index, session):
-            rng = random.Random(index)
-            while time.monotonic() < deadline:
-                partner_id = rng.choice(self.partner_ids)
-                start = time.perf_counter()
-                self._call(
-                    session,
-                    "res.partner",
-                    "search_read",
-                    [[["name", "ilike", "chaos"]]],
-                    {"fields": ["name", "email", "phone"], "limit": 80},
-                )
-                self._call(session, "res.partner", "read", [[partner_id], ["name", "phone"]])
-                self._call(
-                    session, "res.partner", "write", [[partner_id], {"phone": str(rng.random())}]
-                )
-                elapsed = time.perf_counter() - start
-                with lock:
-                    latencies.append(elapsed)
-
-        pool = [
-            threading.Thread(target=user, args=(i, session))
-            for i, session in enumerate(self.sessions)
-        ]
-        for thread in pool:
-            thread.start()
-        for thread in pool:
-            thread.join()
-        return latencies
+        result = subprocess.run(
+            [
+                sys.executable,
+                os.path.join(os.path.dirname(os.path.abspath(__file__)), "office_users.py"),
+                f"--base={self.base}",
+                f"--database={self.database}",
+                f"--users={self.count}",
+                f"--seconds={seconds}",
+            ],
+            input=json.dumps(self.partner_ids),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 300,
+        )
+        return json.loads(result.stdout)
 
 
 def scenario_burst(suite):
