@@ -6,6 +6,7 @@ from psycopg2.extras import Json as PsycopgJson
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from odoo.addons.queue_job.fields import JobEncoder
 
@@ -95,6 +96,18 @@ class LogisticsSyncEvent(models.Model):
             "An aggregate cannot have two events with the same sequence.",
         ),
     ]
+
+    def init(self):
+        # "Is an earlier event of this aggregate still unrouted?" is asked for every
+        # message about to be sent: answered from the unrouted events only, not by a walk
+        # of the aggregate's whole history.
+        create_index(
+            self.env.cr,
+            "logistics_sync_event_unrouted_index",
+            self._table,
+            ["aggregate_model", "aggregate_id", "sequence"],
+            where="state = 'new'",
+        )
 
     def _compute_message_count(self):
         groups = self.env["logistics.sync.message"]._read_group(

@@ -332,8 +332,7 @@ class LogisticsSyncFlow(models.Model):
                       JOIN logistics_sync_event e2 ON e2.id = m2.event_id
                      WHERE m2.flow_id = m.flow_id
                        AND m2.state IN ('pending', 'failed')
-                       AND e2.aggregate_model = e.aggregate_model
-                       AND e2.aggregate_id = e.aggregate_id
+                       AND m2.aggregate_canonical_id = m.aggregate_canonical_id
                        AND e2.sequence < e.sequence)
                AND NOT EXISTS (
                     SELECT 1
