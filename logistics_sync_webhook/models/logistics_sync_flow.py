@@ -326,14 +326,16 @@ class LogisticsSyncFlow(models.Model):
                AND m.batched = %(batched)s
                AND m.state IN ('pending', 'failed')
                AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %(now)s)
-               AND NOT EXISTS (
-                    SELECT 1
+               -- the first of its aggregate left to send: a subquery per candidate over
+               -- that aggregate's unsent messages (an anti-join let the planner rescan
+               -- every unsent message of the subscription per candidate)
+               AND e.sequence = (
+                    SELECT min(e2.sequence)
                       FROM logistics_sync_message m2
                       JOIN logistics_sync_event e2 ON e2.id = m2.event_id
                      WHERE m2.flow_id = m.flow_id
                        AND m2.state IN ('pending', 'failed')
-                       AND m2.aggregate_canonical_id = m.aggregate_canonical_id
-                       AND e2.sequence < e.sequence)
+                       AND m2.aggregate_canonical_id = m.aggregate_canonical_id)
                AND NOT EXISTS (
                     SELECT 1
                       FROM logistics_sync_event e3
