@@ -38,6 +38,17 @@ _KEY_RE = re.compile(r"lsk_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{20,100}")
 #: Largest quantity or unit price accepted (the database stores amounts as numeric).
 MAX_AMOUNT = 1e12
 
+
+def line_amount_error(line, index):
+    """``(message, json_path)`` when an order line's quantity or unit price is out of
+    range (JSON allows 1e308, which rounding to the product's digits turns into an
+    overflow), else ``None``. Shared by the partner API and the inbound webhooks."""
+    for name in ("quantity", "price_unit"):
+        if abs(line.get(name) or 0) > MAX_AMOUNT:
+            return f"{name} must not exceed {MAX_AMOUNT:g}.", f"$.lines[{index}].{name}"
+    return None
+
+
 DEFAULT_EVENT_LIMIT = 50
 MAX_EVENT_LIMIT = 200
 

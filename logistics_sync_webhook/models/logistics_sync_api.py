@@ -149,12 +149,9 @@ class LogisticsSyncApi(models.AbstractModel):
                 "external_id must be 1-200 printable characters.", path="$.external_id"
             )
         for index, line in enumerate(data["lines"]):
-            for name in ("quantity", "price_unit"):
-                if abs(line.get(name) or 0) > api_tools.MAX_AMOUNT:
-                    raise api_tools.invalid(
-                        f"{name} must not exceed {api_tools.MAX_AMOUNT:g}.",
-                        path=f"$.lines[{index}].{name}",
-                    )
+            error = api_tools.line_amount_error(line, index)
+            if error:
+                raise api_tools.invalid(error[0], path=error[1])
         existing = self.env["logistics.sync.xref"]._resolve(
             system, "sale.order", data["external_id"]
         )

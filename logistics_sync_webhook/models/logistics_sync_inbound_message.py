@@ -17,6 +17,7 @@ from odoo.addons.logistics_sync_core.models.logistics_sync_event import (
 )
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .. import api as api_tools
 from .. import inbound, retention
 
 _logger = logging.getLogger(__name__)
@@ -594,6 +595,9 @@ class LogisticsSyncInboundMessage(models.Model):
             )
         if line["quantity"] <= 0:
             raise UserError(_("The quantity at $.data.lines[%s] must be positive.", index))
+        error = api_tools.line_amount_error(line, index)
+        if error:
+            raise UserError(_("%(error)s (at $.data%(path)s)", error=error[0], path=error[1][1:]))
         values = {"product_id": product.id, "product_uom_qty": line["quantity"]}
         if line.get("uom"):
             uom_name = self._inbound_code("uom", line["uom"])

@@ -440,6 +440,21 @@ class TestInboundProcessing(InboundCase):
         messages = event._route()
         self.assertEqual(messages.flow_id, self.flow_to_wms, "not sent back to the marketplace")
 
+    def test_an_amount_out_of_range_is_an_error_not_a_crash(self):
+        # JSON allows 1e300; rounding it to the product's digits overflowed in the ORM
+        data = order_data()
+        data["lines"][0]["quantity"] = 1e300
+        message = self._received("order.created", data)
+        with self.assertNoLogs(
+            "odoo.addons.logistics_sync_webhook.models.logistics_sync_inbound_message", "WARNING"
+        ):
+            message.process()
+        self.assertEqual(message.state, "error")
+        self.assertIn(
+            "quantity must not exceed 1e+12. (at $.data.lines[0].quantity)", message.error
+        )
+        self.assertFalse(self.env["sale.order"].search([("client_order_ref", "=", "MK-1001")]))
+
     def test_unknown_customer_is_created(self):
         message = self._received("order.created", order_data(email="new@example.com"))
         message.process()
