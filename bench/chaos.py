@@ -344,14 +344,17 @@ def scenario_kill(suite):
     from odoo.addons.logistics_sync_webhook.tests.receiver import Receiver
 
     args = suite.args
-    events, kills_wanted = (2000, 3) if args.quick else (5000, 5)
+    # emitted over 20 / 40 s: as fast as it can, the burst is delivered before the kills
+    events, rate, kills_wanted = (2000, 100, 3) if args.quick else (5000, 125, 5)
     receiver = Receiver().__enter__()
     tag, flow_id, _system = suite.subscription("kill", url=receiver.url())
     emitter = Emitter(suite, tag, aggregates=250)
     (server, log) = suite.server("kill")
     kills = []
     with server:
-        emitting = threading.Thread(target=emitter.emit, args=(events,), kwargs={"chunk": 100})
+        emitting = threading.Thread(
+            target=emitter.emit, args=(events,), kwargs={"chunk": 100, "rate": rate}
+        )
         started = time.monotonic()
         emitting.start()
         channel = f"root.logistics_sync.deliver.chaos_{tag}"
