@@ -192,12 +192,13 @@ def main():
         ids = emit(count, f"stages-{uuid.uuid4().hex[:4]}", emitting)
         emitted = time.perf_counter()
         for offset in range(0, len(ids), 100):
+            batch = ids[offset : offset + 100]
             begun = time.perf_counter()
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                env["logistics.sync.event"].browse(ids[offset : offset + 100]).route()
+                env["logistics.sync.event"].browse(batch).route()
                 cr.commit()
-            routing.append((time.perf_counter() - begun, len(ids[offset : offset + 100])))
+            routing.append((time.perf_counter() - begun, len(batch)))
         routed = time.perf_counter()
         while True:
             begun = time.perf_counter()
@@ -225,8 +226,8 @@ def main():
         )
 
     def end_to_end():
-        """Per-event seconds of ``--e2e-windows`` windows through one server and runner:
-        ``[(emission part, total, received)]``."""
+        """``--e2e-windows`` windows through one server and runner, each
+        ``(seconds emitting, seconds until the receiver got the last, messages received)``."""
         label = f"e2e-{uuid.uuid4().hex[:4]}"
         windows = []
         with odoo_server(args.config, args.database, args.server_log):
