@@ -134,6 +134,20 @@ class TestDelivery(WebhookCase):
         types = [json.loads(r["body"])["type"] for r in self.receiver.received()]
         self.assertEqual(types, ["order.confirmed", "order.confirmed", "order.cancelled"])
 
+    def test_a_message_waits_while_an_earlier_event_of_its_aggregate_is_unrouted(self):
+        order = self._create_order()
+        order.action_confirm()
+        order._action_cancel()
+        confirmed, cancelled = self._events(order)  # in sequence order
+        cancelled._route()
+        self.assertEqual(self.flow.deliver_pending(), "nothing to send")
+        self.assertFalse(self.receiver.received(), "the cancel waits for the confirmation")
+        confirmed._route()
+        self.flow.deliver_pending()  # one message per aggregate and run
+        self.flow.deliver_pending()
+        types = [json.loads(r["body"])["type"] for r in self.receiver.received()]
+        self.assertEqual(types, ["order.confirmed", "order.cancelled"])
+
     def test_circuit_breaker_trips_then_probes_and_closes(self):
         self.flow.write({"breaker_threshold": 2, "breaker_cooldown": 60})
         self.receiver.script["/hook"] = [500, 500, 200]
