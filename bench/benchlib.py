@@ -74,3 +74,71 @@ def odoo_server(
     finally:
         server.terminate()
         server.wait(30)
+
+
+def _processes():
+    """{pid: (CPU seconds used so far, user + system; command line)} of this machine's
+    processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{name}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended meanwhile
+            continue
+        found[int(name)] = ((int(fields[11]) + int(fields[12])) / ticks, command)
+    return found
+
+
+class CpuMeter:
+    """CPU seconds the machine's processes used during a ``with`` block, by group: each named
+    process (``servers``: a name -> a string of its command line, e.g. an Odoo server's log
+    file; a server's workers share its command line) and its PostgreSQL backends
+    (``backends()`` -> {backend pid: application_name}; Odoo names its connections
+    ``odoo-<pid>``), PostgreSQL's autovacuum, the rest of PostgreSQL, and everything else. A
+    process that starts and ends inside the block is not seen."""
+
+    def __init__(self, servers, backends):
+        self.servers, self.backends = servers, backends
+        self.used = {}
+
+    def __enter__(self):
+        self.start = _processes()
+        return self
+
+    def __exit__(self, *_exc):
+        end = _processes()
+        applications = self.backends()
+        owners = {}
+        for pid, (_seconds, command) in end.items():
+            for name, mark in self.servers.items():
+                if mark in command:
+                    owners[pid] = name
+        used = {}
+        for pid, (seconds, command) in end.items():
+            spent = seconds - self.start.get(pid, (0.0, ""))[0]
+            if spent <= 0:
+                continue
+            if pid in owners:
+                group = owners[pid]
+            elif command.startswith("postgres: autovacuum"):
+                group = "PostgreSQL autovacuum"
+            elif command.startswith("postgres"):
+                application = applications.get(pid, "")
+                owner = application.removeprefix("odoo-")
+                owner = owners.get(int(owner)) if owner.isdigit() else None
+                group = f"PostgreSQL for {owner}" if owner else "PostgreSQL other"
+            else:
+                group = "other processes"
+            used[group] = used.get(group, 0.0) + spent
+        self.used = used
+
+    def summary(self, top=6):
+        """The largest groups: ``users' server 50.1 s, PostgreSQL for users' server 16.0 s``."""
+        ranked = sorted(self.used.items(), key=lambda item: -item[1])[:top]
+        return ", ".join(f"{group} {seconds:.1f} s" for group, seconds in ranked)

@@ -24,9 +24,10 @@ Faults, all on this machine and bounded in time:
 - rabbitmq: ``rabbitmqctl close_connection`` of every connection in a vhost of the suite's
   own (other users of the broker are left alone) during AMQP delivery;
 - burst: 20,000 events in 60 s from concurrent users while a second Odoo server without
-  the job runner serves users; their latency with and without the burst, twice: the job
-  server at the users' CPU priority and at a lower one (``--jobs-nice``, default 19; which
-  goes first: ``--jobs-nice-first``);
+  the job runner serves users; their latency before, during and after the burst, twice:
+  the job server at the users' CPU priority and at a lower one (``--jobs-nice``, default 19;
+  which goes first: ``--jobs-nice-first``); the CPU each process used in each phase; the
+  users work back to back (the default) or at a pace (``--burst-users``, ``--burst-think``);
 - fuzz: schemathesis against the partner API's OpenAPI document (positive and negative
   data) and a byte/field fuzzer for inbound webhooks, the metrics route and other
   /logistics_sync/ paths: 5xx answers, tracebacks in the server log, accepted then lost.
@@ -52,7 +53,7 @@ from datetime import datetime, timezone
 from urllib.parse import quote, urlsplit
 
 import requests
-from benchlib import odoo_server
+from benchlib import CpuMeter, odoo_server
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -723,9 +724,9 @@ class Users:
     its own (this script's emitting threads would hold the interpreter lock while an
     answer waits to be read)."""
 
-    def __init__(self, base, database, count, partner_ids):
+    def __init__(self, base, database, count, partner_ids, think=0.0):
         self.base, self.database = base, database
-        self.count, self.partner_ids = count, partner_ids
+        self.count, self.partner_ids, self.think = count, partner_ids, think
 
     def run(self, seconds):
         """Latencies (s) of the round trips made during ``seconds``."""
@@ -737,6 +738,7 @@ class Users:
                 f"--database={self.database}",
                 f"--users={self.count}",
                 f"--seconds={seconds}",
+                f"--think={self.think}",
             ],
             input=json.dumps(self.partner_ids),
             capture_output=True,
@@ -755,7 +757,8 @@ def scenario_burst(suite):
     from odoo.addons.logistics_sync_webhook.tests.receiver import Receiver
 
     args = suite.args
-    events, window, emitters, users = (4000, 20, 4, 4) if args.quick else (20000, 60, 4, 4)
+    events, window, emitters = (4000, 20, 4) if args.quick else (20000, 60, 4)
+    users, think = args.burst_users, args.burst_think
     receiver = Receiver().__enter__()
     tag, flow_id, _system = suite.subscription("burst", url=receiver.url())
     emitter = Emitter(suite, tag, aggregates=1000)
@@ -764,14 +767,30 @@ def scenario_burst(suite):
             [{"name": f"Chaos contact {suite.run} {i}"} for i in range(200)]
         )
         contact_ids = contacts.ids
-    (users_server, _users_log) = suite.server("burst_users", job_runner=None, workers=2)
+    (users_server, users_log) = suite.server("burst_users", job_runner=None, workers=2)
     notes = []
+
+    def backends():
+        with suite.env() as env:
+            env.cr.execute(
+                "SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s",
+                [args.database],
+            )
+            return dict(env.cr.fetchall())
+
     with users_server as users_base:
-        office = Users(users_base, args.database, users, contact_ids)
-        office.run(5)  # warm-up: every worker loads the registry
+        office = Users(users_base, args.database, users, contact_ids, think)
+        Users(users_base, args.database, users, contact_ids).run(5)  # warm-up: every
+        # worker loads the registry
         order = (args.jobs_nice, 0) if args.jobs_nice_first else (0, args.jobs_nice)
         for nice in order:
-            (jobs_server, _log) = suite.server(f"burst_jobs_nice{nice}", nice=nice)
+            (jobs_server, jobs_log) = suite.server(f"burst_jobs_nice{nice}", nice=nice)
+            servers = {
+                "users' server": users_log,
+                "job server": jobs_log,
+                "users (office_users.py)": "office_users.py",
+                "emitters (chaos.py)": "chaos.py",
+            }
             with jobs_server:
                 # the job server settles first (workers load the registry, the cron worker
                 # runs what was due at its start): the quiet phase measures it idle
@@ -779,7 +798,8 @@ def scenario_burst(suite):
                 emitter.emit(100, chunk=25)
                 wait_until(delivered_all(receiver, emitter.markers[warm_up:]), 120, step=1)
                 time.sleep(10)
-                quiet = office.run(window)
+                with CpuMeter(servers, backends) as quiet_cpu:
+                    quiet = office.run(window)
                 started = time.monotonic()
                 pool = [
                     threading.Thread(
@@ -791,7 +811,8 @@ def scenario_burst(suite):
                 ]
                 for thread in pool:
                     thread.start()
-                busy = office.run(window)
+                with CpuMeter(servers, backends) as busy_cpu:
+                    busy = office.run(window)
                 for thread in pool:
                     thread.join()
                 emitted = time.monotonic() - started
@@ -799,17 +820,31 @@ def scenario_burst(suite):
                     delivered_all(receiver, emitter.markers), args.recovery, step=2
                 )
                 delivered = time.monotonic() - started
-            quiet_p50, quiet_p99 = percentile(quiet, 0.5), percentile(quiet, 0.99)
-            busy_p50, busy_p99 = percentile(busy, 0.5), percentile(busy, 0.99)
+                # and once more without the burst once all is delivered: what drifts over
+                # the run (the machine's neighbours, the tables) shows as two quiet phases
+                # that differ
+                time.sleep(10)
+                with CpuMeter(servers, backends) as after_cpu:
+                    after = office.run(window)
+
+            def phase(name, trips, cpu):
+                p50, p99 = percentile(trips, 0.5), percentile(trips, 0.99)
+                per_trip = cpu.used.get("users' server", 0.0) / max(len(trips), 1)
+                return (
+                    f"{name}: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
+                    f"({len(trips)} trips, users' server CPU {per_trip * 1000:.1f} ms a trip; "
+                    f"CPU used: {cpu.summary()})"
+                )
+
+            busy_p99 = percentile(busy, 0.99)
             notes.append(
                 f"job server at nice {nice}: {events} events emitted in {emitted:.0f} s; "
-                f"users' round trip (search 80 contacts, read one, write it) without the "
-                f"burst: p50 {quiet_p50 * 1000:.0f} ms, p99 {quiet_p99 * 1000:.0f} ms "
-                f"({len(quiet)} trips); during the burst: p50 {busy_p50 * 1000:.0f} ms, "
-                f"p99 {busy_p99 * 1000:.0f} ms ({len(busy)} trips); p99 ratio "
-                f"{busy_p99 / quiet_p99:.2f} (target <= 1.5); "
                 f"{'all delivered' if recovered else 'NOT all delivered'} {delivered:.0f} s "
-                f"after the burst started"
+                f"after the burst started; users' round trip (search 80 contacts, read one, "
+                f"write it) {phase('before the burst', quiet, quiet_cpu)}; "
+                f"{phase('during it', busy, busy_cpu)}; {phase('after it', after, after_cpu)}; "
+                f"p99 ratio to the quiet phase before {busy_p99 / percentile(quiet, 0.99):.2f}, "
+                f"after {busy_p99 / percentile(after, 0.99):.2f} (target <= 1.5)"
             )
     suite.retire(flow_id)
     receiver.__exit__(None, None, None)
@@ -817,7 +852,8 @@ def scenario_burst(suite):
     suite.report(
         "burst",
         f"twice {events} events aimed at {window} s from {emitters} concurrent sessions while "
-        f"{users} users work on a second server, the job server at nice {order[0]}, then "
+        f"{users} users ({f'{think} s between round trips' if think else 'back to back'}) "
+        f"work on a second server, the job server at nice {order[0]}, then "
         f"at nice {order[1]}",
         tally.lost(emitter.markers),
         tally.duplicated(),
@@ -1208,6 +1244,16 @@ def main():
         action="store_true",
         help="burst: run the job server at --jobs-nice first, then at 0 (default: the other "
         "way round); each run's ratio is to the quiet phase just before it",
+    )
+    parser.add_argument(
+        "--burst-users", type=int, default=4, help="burst: office users on the users' server"
+    )
+    parser.add_argument(
+        "--burst-think",
+        type=float,
+        default=0.0,
+        help="burst: each office user's mean pause between round trips, seconds (default 0: "
+        "back to back, the users alone keep the machine's cores busy)",
     )
     parser.add_argument("--log-dir", default="/tmp")
     args = parser.parse_args()

@@ -1,10 +1,13 @@
 """Office users working on an Odoo server, timed from a process of their own.
 
-    python office_users.py --base URL --database DB --users 4 --seconds 60 < partner_ids.json
+    python office_users.py --base URL --database DB --users 4 --seconds 60 [--think 1] \
+        < partner_ids.json
 
 Each user (a thread with its own session) logs in, then repeats a user's round trip until
-the time is up: search a list of contacts, open one, save a change. Prints the latencies
-(seconds) of the round trips as a JSON list.
+the time is up: search a list of contacts, open one, save a change; between two round trips
+it waits ``--think`` seconds on average (uniformly 0 to twice that; default 0: back to back,
+as many round trips as the server can serve). Prints the latencies (seconds) of the round
+trips as a JSON list.
 
 Its own process, not threads of the script that makes the load: the load's Python threads
 would otherwise hold the interpreter lock while a user's answer waits to be read, and the
@@ -47,8 +50,9 @@ def call(base, session, model, method, args, kwargs=None):
     return answer["result"]
 
 
-def round_trips(base, database, users, seconds, partner_ids):
-    """Latencies (s) of the round trips ``users`` users made during ``seconds``."""
+def round_trips(base, database, users, seconds, partner_ids, think=0.0):
+    """Latencies (s) of the round trips ``users`` users made during ``seconds``, each
+    waiting ``think`` seconds on average between two."""
     sessions = [login(base, database) for _user in range(users)]
     latencies, lock = [], threading.Lock()
     deadline = time.monotonic() + seconds
@@ -73,6 +77,8 @@ def round_trips(base, database, users, seconds, partner_ids):
             elapsed = time.perf_counter() - start
             with lock:
                 latencies.append(elapsed)
+            if think:
+                time.sleep(rng.uniform(0, 2 * think))
 
     pool = [threading.Thread(target=user, args=item) for item in enumerate(sessions)]
     for thread in pool:
@@ -88,10 +94,12 @@ def main():
     parser.add_argument("--database", required=True)
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--think", type=float, default=0.0, help="mean pause between trips (s)")
     args = parser.parse_args()
     partner_ids = json.load(sys.stdin)
     json.dump(
-        round_trips(args.base, args.database, args.users, args.seconds, partner_ids), sys.stdout
+        round_trips(args.base, args.database, args.users, args.seconds, partner_ids, args.think),
+        sys.stdout,
     )
     return 0
 
