@@ -95,29 +95,40 @@ def _processes():
     return found
 
 
+def _steal():
+    """CPU seconds the hypervisor gave to other machines while this one's CPUs wanted them
+    (``steal`` in /proc/stat, all CPUs)."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 class CpuMeter:
     """CPU seconds the machine's processes used during a ``with`` block, by group: each named
     process (``servers``: a name -> a string of its command line, e.g. an Odoo server's log
-    file; a server's workers share its command line) and its PostgreSQL backends
+    file, as a server's workers share its command line; or -> a pid) and its PostgreSQL
+    backends
     (``backends()`` -> {backend pid: application_name}; Odoo names its connections
-    ``odoo-<pid>``), PostgreSQL's autovacuum, the rest of PostgreSQL, and everything else. A
-    process that starts and ends inside the block is not seen."""
+    ``odoo-<pid>``), PostgreSQL's autovacuum, the rest of PostgreSQL, and everything else;
+    and the CPU time the hypervisor stole. A process that starts and ends inside the block
+    is not seen."""
 
     def __init__(self, servers, backends):
         self.servers, self.backends = servers, backends
         self.used = {}
 
     def __enter__(self):
-        self.start = _processes()
+        self.start, self.start_steal = _processes(), _steal()
         return self
 
     def __exit__(self, *_exc):
         end = _processes()
+        self.steal = _steal() - self.start_steal
         applications = self.backends()
         owners = {}
         for pid, (_seconds, command) in end.items():
             for name, mark in self.servers.items():
-                if mark in command:
+                if mark == pid or (isinstance(mark, str) and mark in command):
                     owners[pid] = name
         used = {}
         for pid, (seconds, command) in end.items():
@@ -141,4 +152,5 @@ class CpuMeter:
     def summary(self, top=6):
         """The largest groups: ``users' server 50.1 s, PostgreSQL for users' server 16.0 s``."""
         ranked = sorted(self.used.items(), key=lambda item: -item[1])[:top]
-        return ", ".join(f"{group} {seconds:.1f} s" for group, seconds in ranked)
+        used = ", ".join(f"{group} {seconds:.1f} s" for group, seconds in ranked)
+        return f"{used}; stolen by the hypervisor {self.steal:.1f} s"
