@@ -28,6 +28,7 @@ Faults, all on this machine and bounded in time:
   the job server at the users' CPU priority and at a lower one (``--jobs-nice``, default 19;
   which goes first: ``--jobs-nice-first``); the CPU each process used in each phase; the
   users work back to back (the default) or at a pace (``--burst-users``, ``--burst-think``);
+  the receiving partner, a process of its own, at nice 19 (it stands for another machine);
 - fuzz: schemathesis against the partner API's OpenAPI document (positive and negative
   data) and a byte/field fuzzer for inbound webhooks, the metrics route and other
   /logistics_sync/ paths: 5xx answers, tracebacks in the server log, accepted then lost.
@@ -39,6 +40,7 @@ import argparse
 import http.client
 import json
 import logging
+import multiprocessing
 import os
 import random
 import signal
@@ -231,6 +233,49 @@ class Tally:
 
     def out_of_order(self):
         return sum(1 for seqs in self.order.values() if seqs != sorted(seqs))
+
+
+class ReceiverProcess:
+    """The test receiver (answering 200 to every request) in a process of its own at CPU
+    niceness ``nice``: a partner on another machine, which on this one takes only the CPU
+    the users' server leaves. In this script's process its request handling would compete
+    with the users at their priority and be counted against the integration. Offers the
+    receiver's ``url()`` and ``received()`` (fetching only what arrived since the last
+    call)."""
+
+    def __init__(self, nice=19):
+        self.nice = nice
+        self.requests = []
+
+    def __enter__(self):
+        context = multiprocessing.get_context("fork")
+        self.pipe, theirs = context.Pipe()
+        self.process = context.Process(target=self._serve, args=(theirs, self.nice), daemon=True)
+        self.process.start()
+        self.base = self.pipe.recv()
+        return self
+
+    @staticmethod
+    def _serve(pipe, nice):
+        from odoo.addons.logistics_sync_webhook.tests.receiver import Receiver
+
+        os.nice(nice)
+        with Receiver() as receiver:
+            pipe.send(receiver.url(""))
+            while (since := pipe.recv()) is not None:
+                pipe.send(receiver.received()[since:])
+
+    def __exit__(self, *_exc):
+        self.pipe.send(None)
+        self.process.join(30)
+
+    def url(self, path="/hook"):
+        return f"{self.base}{path}"
+
+    def received(self):
+        self.pipe.send(len(self.requests))
+        self.requests.extend(self.pipe.recv())
+        return list(self.requests)
 
 
 def wait_until(predicate, timeout, step=1.0):
@@ -753,13 +798,12 @@ def scenario_burst(suite):
     """Burst at cut-off: events from concurrent sessions while users work on a second Odoo
     server (no job runner) of the same database; their latency with and without it, side by
     side with the job server at the same CPU priority as the users' one and at a lower one
-    (``--jobs-nice``)."""
-    from odoo.addons.logistics_sync_webhook.tests.receiver import Receiver
-
+    (``--jobs-nice``). The partner receiving the events runs at nice 19 (see
+    :class:`ReceiverProcess`)."""
     args = suite.args
     events, window, emitters = (4000, 20, 4) if args.quick else (20000, 60, 4)
     users, think = args.burst_users, args.burst_think
-    receiver = Receiver().__enter__()
+    receiver = ReceiverProcess().__enter__()
     tag, flow_id, _system = suite.subscription("burst", url=receiver.url())
     emitter = Emitter(suite, tag, aggregates=1000)
     with suite.env() as env:
@@ -790,6 +834,7 @@ def scenario_burst(suite):
                 "job server": jobs_log,
                 "users (office_users.py)": "office_users.py",
                 "emitters (chaos.py)": "chaos.py",
+                "partner (receiver)": receiver.process.pid,
             }
             with jobs_server:
                 # the job server settles first (workers load the registry, the cron worker
