@@ -149,7 +149,7 @@ class CpuMeter:
             used[group] = used.get(group, 0.0) + spent
         self.used = used
 
-    def summary(self, top=6):
+    def summary(self, top=8):
         """The largest groups: ``users' server 50.1 s, PostgreSQL for users' server 16.0 s``."""
         ranked = sorted(self.used.items(), key=lambda item: -item[1])[:top]
         used = ", ".join(f"{group} {seconds:.1f} s" for group, seconds in ranked)

@@ -241,7 +241,7 @@ class ReceiverProcess:
     the users' server leaves. In this script's process its request handling would compete
     with the users at their priority and be counted against the integration. Offers the
     receiver's ``url()`` and ``received()`` (fetching only what arrived since the last
-    call)."""
+    call; after the block, what had arrived by its end)."""
 
     def __init__(self, nice=19):
         self.nice = nice
@@ -266,6 +266,7 @@ class ReceiverProcess:
                 pipe.send(receiver.received()[since:])
 
     def __exit__(self, *_exc):
+        self.received()  # what arrived stays readable once the process is gone
         self.pipe.send(None)
         self.process.join(30)
 
@@ -273,8 +274,9 @@ class ReceiverProcess:
         return f"{self.base}{path}"
 
     def received(self):
-        self.pipe.send(len(self.requests))
-        self.requests.extend(self.pipe.recv())
+        if self.process.is_alive():
+            self.pipe.send(len(self.requests))
+            self.requests.extend(self.pipe.recv())
         return list(self.requests)
 
 
