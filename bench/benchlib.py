@@ -107,8 +107,7 @@ class CpuMeter:
     """CPU seconds the machine's processes used during a ``with`` block, by group: each named
     process (``servers``: a name -> a string of its command line, e.g. an Odoo server's log
     file, as a server's workers share its command line; or -> a pid) and its PostgreSQL
-    backends
-    (``backends()`` -> {backend pid: application_name}; Odoo names its connections
+    backends (``backends()`` -> {backend pid: application_name}; Odoo names its connections
     ``odoo-<pid>``), PostgreSQL's autovacuum, the rest of PostgreSQL, and everything else;
     and the CPU time the hypervisor stole. A process that starts and ends inside the block
     is not seen."""

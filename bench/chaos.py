@@ -796,6 +796,16 @@ class Users:
         return json.loads(result.stdout)
 
 
+def _phase(name, trips, cpu):
+    """One phase of the burst scenario: the users' latencies and the CPU each group used."""
+    p50, p99 = percentile(trips, 0.5), percentile(trips, 0.99)
+    per_trip = cpu.used.get("users' server", 0.0) / max(len(trips), 1)
+    return (
+        f"{name}: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms ({len(trips)} trips, "
+        f"users' server CPU {per_trip * 1000:.1f} ms a trip; CPU used: {cpu.summary()})"
+    )
+
+
 def scenario_burst(suite):
     """Burst at cut-off: events from concurrent sessions while users work on a second Odoo
     server (no job runner) of the same database; their latency with and without it, side by
@@ -825,9 +835,9 @@ def scenario_burst(suite):
             return dict(env.cr.fetchall())
 
     with users_server as users_base:
+        # warm-up, back to back: every worker loads the registry
+        Users(users_base, args.database, users, contact_ids).run(5)
         office = Users(users_base, args.database, users, contact_ids, think)
-        Users(users_base, args.database, users, contact_ids).run(5)  # warm-up: every
-        # worker loads the registry
         order = (args.jobs_nice, 0) if args.jobs_nice_first else (0, args.jobs_nice)
         for nice in order:
             (jobs_server, jobs_log) = suite.server(f"burst_jobs_nice{nice}", nice=nice)
@@ -873,23 +883,13 @@ def scenario_burst(suite):
                 time.sleep(10)
                 with CpuMeter(servers, backends) as after_cpu:
                     after = office.run(window)
-
-            def phase(name, trips, cpu):
-                p50, p99 = percentile(trips, 0.5), percentile(trips, 0.99)
-                per_trip = cpu.used.get("users' server", 0.0) / max(len(trips), 1)
-                return (
-                    f"{name}: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
-                    f"({len(trips)} trips, users' server CPU {per_trip * 1000:.1f} ms a trip; "
-                    f"CPU used: {cpu.summary()})"
-                )
-
             busy_p99 = percentile(busy, 0.99)
             notes.append(
                 f"job server at nice {nice}: {events} events emitted in {emitted:.0f} s; "
                 f"{'all delivered' if recovered else 'NOT all delivered'} {delivered:.0f} s "
                 f"after the burst started; users' round trip (search 80 contacts, read one, "
-                f"write it) {phase('before the burst', quiet, quiet_cpu)}; "
-                f"{phase('during it', busy, busy_cpu)}; {phase('after it', after, after_cpu)}; "
+                f"write it) {_phase('before the burst', quiet, quiet_cpu)}; "
+                f"{_phase('during it', busy, busy_cpu)}; {_phase('after it', after, after_cpu)}; "
                 f"p99 ratio to the quiet phase before {busy_p99 / percentile(quiet, 0.99):.2f}, "
                 f"after {busy_p99 / percentile(after, 0.99):.2f} (target <= 1.5)"
             )
