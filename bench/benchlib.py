@@ -124,10 +124,12 @@ class CpuMeter:
         end = _processes()
         self.steal = _steal() - self.start_steal
         applications = self.backends()
-        owners = {}
+        # a pid names its process before any command line does (a forked helper shares
+        # its parent's)
+        owners = {mark: name for name, mark in self.servers.items() if isinstance(mark, int)}
         for pid, (_seconds, command) in end.items():
             for name, mark in self.servers.items():
-                if mark == pid or (isinstance(mark, str) and mark in command):
+                if pid not in owners and isinstance(mark, str) and mark in command:
                     owners[pid] = name
         used = {}
         for pid, (seconds, command) in end.items():

@@ -1290,7 +1290,7 @@ def main():
         "--jobs-nice-first",
         action="store_true",
         help="burst: run the job server at --jobs-nice first, then at 0 (default: the other "
-        "way round); each run's ratio is to the quiet phase just before it",
+        "way round); each run's ratios are to the quiet phases just before and after its burst",
     )
     parser.add_argument(
         "--burst-users", type=int, default=4, help="burst: office users on the users' server"
