@@ -2,7 +2,7 @@
     "name": "Logistics Sync Core",
     "summary": "Canonical ids, code maps, ownership, event catalog, transactional outbox, "
     "flows, sagas and encrypted secrets for logistics integrations",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.0.1",
     "category": "Inventory/Logistics",
     "license": "LGPL-3",
     "author": "Logistics Sync",

@@ -2,7 +2,7 @@
     "name": "Logistics Sync Monitor",
     "summary": "Exception desk, dashboards, SLA alerts, requeue and replay console, "
     "Prometheus metrics",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.0.1",
     "category": "Inventory/Logistics",
     "license": "LGPL-3",
     "author": "Logistics Sync",

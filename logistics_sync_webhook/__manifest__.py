@@ -1,7 +1,7 @@
 {
     "name": "Logistics Sync Webhooks and API",
     "summary": "The HTTP edge of Logistics Sync: outbound and inbound webhooks, partner REST API",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.0.1",
     "category": "Inventory/Logistics",
     "license": "LGPL-3",
     "author": "Logistics Sync",

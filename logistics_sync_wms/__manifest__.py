@@ -2,7 +2,7 @@
     "name": "Logistics Sync WMS / 3PL",
     "summary": "Fulfilment with external warehouses and 3PLs: requests out, pick/pack/ship "
     "confirmations and reservations in",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.0.1",
     "category": "Inventory/Logistics",
     "license": "LGPL-3",
     "author": "Logistics Sync",

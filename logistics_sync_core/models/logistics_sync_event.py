@@ -41,7 +41,8 @@ class LogisticsSyncEvent(models.Model):
     _order = "id desc"
     _rec_name = "uid"
 
-    uid = fields.Char(string="Event ID", required=True, readonly=True, index=True)
+    # the UNIQUE constraint indexes it: a second index would cost every emission a write
+    uid = fields.Char(string="Event ID", required=True, readonly=True)
     event_type_id = fields.Many2one(
         "logistics.sync.event.type", required=True, readonly=True, ondelete="restrict"
     )

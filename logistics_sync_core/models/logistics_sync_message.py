@@ -20,7 +20,8 @@ class LogisticsSyncMessage(models.Model):
     _order = "id desc"
     _rec_name = "uid"
 
-    uid = fields.Char(string="Message ID", required=True, readonly=True, index=True)
+    # the UNIQUE constraint indexes it
+    uid = fields.Char(string="Message ID", required=True, readonly=True)
     event_id = fields.Many2one(
         "logistics.sync.event", required=True, readonly=True, ondelete="cascade"
     )

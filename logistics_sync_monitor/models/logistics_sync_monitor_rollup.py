@@ -119,13 +119,13 @@ class LogisticsSyncMonitorRollup(models.Model):
     )
 
     def init(self):
-        # the time columns the aggregates read a range of, and messages by system and state
-        # (metrics) from the index alone
+        # the time columns the aggregates read a range of (a message's delivered_at is
+        # indexed by its field), and messages by system and state (metrics) from the
+        # index alone
         for table, columns in (
             ("logistics_sync_event", ["create_date"]),
             ("logistics_sync_message_attempt", ["attempted_at"]),
             ("logistics_sync_inbound_message", ["create_date"]),
-            ("logistics_sync_message", ["delivered_at"]),
             ("logistics_sync_message", ["system_id", "state"]),
             ("logistics_sync_monitor_rollup", ["metric", "hour"]),
         ):

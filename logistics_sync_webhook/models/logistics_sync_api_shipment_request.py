@@ -15,7 +15,8 @@ class LogisticsSyncApiShipmentRequest(models.Model):
     _order = "id desc"
     _rec_name = "uid"
 
-    uid = fields.Char(string="Request ID", required=True, readonly=True, index=True)
+    # the UNIQUE constraint indexes it
+    uid = fields.Char(string="Request ID", required=True, readonly=True)
     system_id = fields.Many2one(
         "logistics.sync.system", required=True, readonly=True, ondelete="cascade", index=True
     )

@@ -36,10 +36,10 @@ class LogisticsSyncWmsFulfilment(models.Model):
     _order = "id desc"
 
     name = fields.Char(required=True, readonly=True, help="The transfer's reference.")
+    # the UNIQUE constraint indexes it
     uid = fields.Char(
         string="Fulfilment ID",
         readonly=True,
-        index=True,
         copy=False,
         help="The id the warehouse system quotes in its confirmations (canonical id).",
     )
