@@ -4,6 +4,7 @@ import hmac
 import json
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import requests
@@ -146,11 +147,13 @@ class TestInboundVerification(InboundCase):
     def test_duplicates_and_refusals_are_counted(self):
         body = envelope("order.created", order_data(external_id="MK-COUNTED"))
         headers = standard_headers(body)
+        Log = self.env["logistics.sync.edge.log"]
+        before = Log.search([], order="id desc", limit=1).id or 0
         self._post(self.market.code, body, headers)
         self._post(self.market.code, body, headers)
         self._post(self.market.code, body, {**headers, "webhook-signature": "v1,bad"})
         self._post("no_such_system", body, headers)
-        logged = self.env["logistics.sync.edge.log"].search([], order="id")
+        logged = Log.search([("id", ">", before)], order="id")
         self.assertEqual(
             [(log.outcome, log.system_id, log.status, log.error) for log in logged],
             [
@@ -921,14 +924,21 @@ class TestInboundHelpers(TransactionCase):
 
     def test_rate_counter_counts_fixed_windows_per_bucket(self):
         Counter = self.env["logistics.sync.rate.counter"]
-        self.assertEqual([Counter._hit("k", 2, 60, now=120.0) for _i in range(2)], [0, 0])
-        self.assertEqual(Counter._hit("k", 2, 60, now=150.0), 30)
-        self.assertEqual(Counter._hit("k", 2, 60, now=150.5), 30, "a refusal is not counted")
-        self.assertEqual(Counter._hit("other", 2, 60, now=150.0), 0)
-        self.assertEqual(Counter._hit("k", 2, 60, now=180.0), 0, "a new window")
-        self.assertEqual(Counter._hit("k", 0, 60), 0, "0 means no limit")
-        row = Counter.search([("bucket", "=", "k")])
+        # the counter commits on a cursor of its own: buckets of this run only, deleted after
+        k, other = (f"{name}-{uuid.uuid4().hex}" for name in ("k", "other"))
+        self.addCleanup(self._delete_buckets, k, other)
+        self.assertEqual([Counter._hit(k, 2, 60, now=120.0) for _i in range(2)], [0, 0])
+        self.assertEqual(Counter._hit(k, 2, 60, now=150.0), 30)
+        self.assertEqual(Counter._hit(k, 2, 60, now=150.5), 30, "a refusal is not counted")
+        self.assertEqual(Counter._hit(other, 2, 60, now=150.0), 0)
+        self.assertEqual(Counter._hit(k, 2, 60, now=180.0), 0, "a new window")
+        self.assertEqual(Counter._hit(k, 0, 60), 0, "0 means no limit")
+        row = Counter.search([("bucket", "=", k)])
         self.assertEqual((len(row), row.hits), (1, 1), "one row per bucket, reset each window")
+
+    def _delete_buckets(self, *buckets):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM logistics_sync_rate_counter WHERE bucket IN %s", (buckets,))
 
     def test_redaction(self):
         headers = inbound.redact_headers(
