@@ -18,7 +18,15 @@ def free_port():
 
 @contextmanager
 def odoo_server(
-    config, database, log_path, job_runner=True, channels=None, workers=0, extra_args=(), nice=0
+    config,
+    database,
+    log_path,
+    job_runner=True,
+    channels=None,
+    workers=0,
+    extra_args=(),
+    nice=0,
+    db_filter=False,
 ):
     """Run Odoo (``odoo_serve.py``) on ``database`` on a free port until the block ends; yield its
     base URL once it answers. ``job_runner=False`` runs no queue_job job (channels root:0);
@@ -30,7 +38,12 @@ def odoo_server(
     leaves queue_job out of the server-wide modules: a second server on the same database
     serving users while another one runs the jobs. ``nice`` > 0 lowers the CPU priority of
     the server and every process it starts (workers, cron worker, runner), as ``nice -n``
-    or systemd's ``Nice=`` would."""
+    or systemd's ``Nice=`` would.
+
+    The server serves ``database`` alone, named by ``-d`` and no ``dbfilter``: Odoo then
+    answers a request without a session (the runner's, a partner's) with no list of the
+    databases; with ``db_filter`` it is also given ``--db-filter=^database$``, and lists them
+    on a new PostgreSQL connection at each such request (``./dev bench db_filter``)."""
     port = free_port()
     env = dict(os.environ)
     if job_runner is False:
@@ -43,6 +56,8 @@ def odoo_server(
         options += [f"--workers={workers}", "--max-cron-threads=1", f"--gevent-port={free_port()}"]
     if job_runner is None:
         options.append("--load=base,web")
+    if db_filter:
+        options.append(f"--db-filter=^{database}$")
     server = subprocess.Popen(
         [
             *(["nice", "-n", str(nice)] if nice else []),
@@ -53,7 +68,6 @@ def odoo_server(
             "-d",
             database,
             f"--http-port={port}",
-            f"--db-filter=^{database}$",
             "--log-level=warn",
             f"--logfile={log_path}",
             *options,

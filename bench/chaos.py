@@ -382,7 +382,7 @@ def _odoo_worker(pid, database):
     """Only a process of our own server: its command line names our database."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return f"--db-filter=^{database}$".encode() in handle.read()
+            return f"\0-d\0{database}\0".encode() in handle.read()
     except OSError:
         return False
 

@@ -1,0 +1,115 @@
+"""What a request without a session costs with and without ``dbfilter``, side by side.
+
+    ./dev bench db_filter [--requests 600] [--rounds 2]
+
+Partners' requests (the API, inbound webhooks) and the queue_job runner's carry no session
+cookie: Odoo picks their database before any route runs. Given ``db_name`` and no
+``dbfilter``, it takes the configured database; given a ``dbfilter``, it lists the
+server's databases first, on a new connection to PostgreSQL's ``postgres`` database (a
+connection Odoo does not keep in its pool), at every such request.
+
+Starts the same prefork server (2 workers, no job runner) on the benchmark database twice
+per round, alternately with ``--db-filter=^<database>$`` and without it, and sends it the
+same requests from 2 client threads: GET of the API's OpenAPI document and POST of a
+webhook to an unknown system (our JSON 401: unknown and unauthorized are not told apart).
+Prints per request the wall time (p50) and
+the machine's CPU time (all processes, PostgreSQL included: the machine is otherwise
+quiet), and the ratios with / without.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+
+import requests
+from benchlib import odoo_server
+
+
+def machine_cpu():
+    """CPU seconds all processes of this machine used so far (not idle, not iowait)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(base, count, threads=2):
+    """(p50 wall seconds, machine CPU seconds per request, status codes) of ``count``
+    requests, half API, half webhook, from ``threads`` sessions."""
+    latencies, codes, lock = [], set(), threading.Lock()
+
+    def client(index):
+        session = requests.Session()
+        mine, seen = [], set()
+        for number in range(count // threads):
+            start = time.perf_counter()
+            if (index + number) % 2:
+                response = session.get(f"{base}/logistics_sync/api/v1/openapi.json", timeout=30)
+            else:
+                response = session.post(
+                    f"{base}/logistics_sync/webhook/no_such_system",
+                    data=b"{}",
+                    headers={"content-type": "application/json"},
+                    timeout=30,
+                )
+            mine.append(time.perf_counter() - start)
+            seen.add(response.status_code)
+        with lock:
+            latencies.extend(mine)
+            codes.update(seen)
+
+    pool = [threading.Thread(target=client, args=(index,)) for index in range(threads)]
+    used = machine_cpu()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    used = machine_cpu() - used
+    return statistics.median(latencies), used / len(latencies), codes
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--server-log", default="/tmp/bench_db_filter.log")
+    args = parser.parse_args()
+    results = {True: [], False: []}
+    for _round in range(args.rounds):
+        for db_filter in (True, False):
+            with odoo_server(
+                args.config,
+                args.database,
+                args.server_log,
+                job_runner=False,
+                workers=2,
+                db_filter=db_filter,
+            ) as base:
+                measure(base, 60)  # warm-up: both workers load the registry
+                wall, cpu, codes = measure(base, args.requests)
+            results[db_filter].append((wall, cpu))
+            print(
+                f"{'with dbfilter   ' if db_filter else 'without dbfilter'}: p50 "
+                f"{wall * 1000:.2f} ms, machine CPU {cpu * 1000:.2f} ms a request "
+                f"(answers {sorted(codes)})",
+                flush=True,
+            )
+    (wall_with, cpu_with), (wall_without, cpu_without) = (
+        [statistics.median(column) for column in zip(*results[key], strict=True)]
+        for key in (True, False)
+    )
+    print(
+        f"medians of {args.rounds} rounds, {args.requests} requests each: with dbfilter p50 "
+        f"{wall_with * 1000:.2f} ms, CPU {cpu_with * 1000:.2f} ms; without p50 "
+        f"{wall_without * 1000:.2f} ms, CPU {cpu_without * 1000:.2f} ms; ratio with / without: "
+        f"wall {wall_with / wall_without:.2f}, CPU {cpu_with / cpu_without:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
