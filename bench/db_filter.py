@@ -1,4 +1,4 @@
-"""What a request without a session costs with and without ``dbfilter``, side by side.
+"""What requests cost with and without ``dbfilter``, side by side.
 
     ./dev bench db_filter [--requests 600] [--rounds 2]
 
@@ -11,10 +11,11 @@ connection Odoo does not keep in its pool), at every such request.
 Starts the same prefork server (2 workers, no job runner) on the benchmark database twice
 per round, alternately with ``--db-filter=^<database>$`` and without it, and sends it the
 same requests from 2 client threads: GET of the API's OpenAPI document and POST of a
-webhook to an unknown system (our JSON 401: unknown and unauthorized are not told apart).
-Prints per request the wall time (p50) and
-the machine's CPU time (all processes, PostgreSQL included: the machine is otherwise
-quiet), and the ratios with / without.
+webhook to an unknown system (our JSON 401: unknown and unauthorized are not told apart);
+then 2 logged-in users' round trips (``office_users.py``: search contacts, read one, write
+it), which carry a session. Prints per request (per round trip) the wall time (p50) and the
+machine's CPU time (all processes, PostgreSQL included: the machine is otherwise quiet),
+and the ratios with / without.
 """
 
 import argparse
@@ -26,6 +27,7 @@ import time
 
 import requests
 from benchlib import odoo_server
+from office_users import call, login, round_trips
 
 
 def machine_cpu():
@@ -70,12 +72,23 @@ def measure(base, count, threads=2):
     return statistics.median(latencies), used / len(latencies), codes
 
 
+def measure_users(base, database, seconds, users=2):
+    """(p50 wall seconds, machine CPU seconds per round trip) of ``users`` logged-in users
+    working back to back for ``seconds``."""
+    partner_ids = call(base, login(base, database), "res.partner", "search", [[]], {"limit": 200})
+    used = machine_cpu()
+    trips = round_trips(base, database, users, seconds, partner_ids)
+    used = machine_cpu() - used
+    return statistics.median(trips), used / len(trips)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--user-seconds", type=float, default=20)
     parser.add_argument("--server-log", default="/tmp/bench_db_filter.log")
     args = parser.parse_args()
     results = {True: [], False: []}
@@ -91,23 +104,28 @@ def main():
             ) as base:
                 measure(base, 60)  # warm-up: both workers load the registry
                 wall, cpu, codes = measure(base, args.requests)
-            results[db_filter].append((wall, cpu))
+                measure_users(base, args.database, 3)  # warm-up
+                user_wall, user_cpu = measure_users(base, args.database, args.user_seconds)
+            results[db_filter].append((wall, cpu, user_wall, user_cpu))
             print(
-                f"{'with dbfilter   ' if db_filter else 'without dbfilter'}: p50 "
-                f"{wall * 1000:.2f} ms, machine CPU {cpu * 1000:.2f} ms a request "
-                f"(answers {sorted(codes)})",
+                f"{'with dbfilter   ' if db_filter else 'without dbfilter'}: without a session "
+                f"p50 {wall * 1000:.2f} ms, machine CPU {cpu * 1000:.2f} ms a request (answers "
+                f"{sorted(codes)}); users' round trips p50 {user_wall * 1000:.1f} ms, machine "
+                f"CPU {user_cpu * 1000:.1f} ms a trip",
                 flush=True,
             )
-    (wall_with, cpu_with), (wall_without, cpu_without) = (
+    with_, without = (
         [statistics.median(column) for column in zip(*results[key], strict=True)]
         for key in (True, False)
     )
-    print(
-        f"medians of {args.rounds} rounds, {args.requests} requests each: with dbfilter p50 "
-        f"{wall_with * 1000:.2f} ms, CPU {cpu_with * 1000:.2f} ms; without p50 "
-        f"{wall_without * 1000:.2f} ms, CPU {cpu_without * 1000:.2f} ms; ratio with / without: "
-        f"wall {wall_with / wall_without:.2f}, CPU {cpu_with / cpu_without:.2f}"
-    )
+    for label, index in (("requests without a session", 0), ("users' round trips", 2)):
+        print(
+            f"{label}, medians of {args.rounds} rounds: with dbfilter p50 "
+            f"{with_[index] * 1000:.2f} ms, CPU {with_[index + 1] * 1000:.2f} ms; without p50 "
+            f"{without[index] * 1000:.2f} ms, CPU {without[index + 1] * 1000:.2f} ms; ratio "
+            f"with / without: wall {with_[index] / without[index]:.2f}, CPU "
+            f"{with_[index + 1] / without[index + 1]:.2f}"
+        )
     return 0
 
 
