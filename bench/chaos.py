@@ -379,10 +379,11 @@ def scenario_flapping(suite):
 
 
 def _odoo_worker(pid, database):
-    """Only a process of our own server: its command line names our database."""
+    """Only a process of our own server: an ``odoo_serve.py`` given our database."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return f"\0-d\0{database}\0".encode() in handle.read()
+            command = handle.read()
+        return b"odoo_serve.py\0" in command and f"\0-d\0{database}\0".encode() in command
     except OSError:
         return False
 

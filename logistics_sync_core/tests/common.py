@@ -5,6 +5,8 @@ from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..models.logistics_sync_event import ROUTE_CHANNEL
+
 
 class LogisticsSyncCase(TransactionCase):
     """Base class: a company's worth of sync data built once per class, no demo data."""
@@ -111,7 +113,12 @@ class CommittedCase(TransactionCase):
             # kept between runs, that test would find no job of its own
             env = api.Environment(cr, SUPERUSER_ID, {})
             waiting = env["queue.job"].search(
-                [("method_name", "=", "route"), ("state", "in", ("pending", "enqueued"))]
+                [
+                    ("channel", "=", ROUTE_CHANNEL),
+                    ("model_name", "=", "logistics.sync.event"),
+                    ("method_name", "=", "route"),
+                    ("state", "in", ("pending", "enqueued")),
+                ]
             )
             orphans = waiting.filtered(lambda job: not job.records.exists())
             if orphans:
