@@ -4,7 +4,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
 
 import requests
@@ -90,6 +92,32 @@ def odoo_server(
         server.wait(30)
 
 
+def hammer(make_request, count, threads):
+    """Send ``count`` requests from ``threads`` sessions; return (seconds, latencies, codes)."""
+    latencies, codes, lock = [], Counter(), threading.Lock()
+    per_thread = count // threads
+
+    def worker(index):
+        session = requests.Session()
+        local_lat, local_codes = [], Counter()
+        for number in range(per_thread):
+            start = time.perf_counter()
+            status = make_request(session, index * per_thread + number)
+            local_lat.append(time.perf_counter() - start)
+            local_codes[status] += 1
+        with lock:
+            latencies.extend(local_lat)
+            codes.update(local_codes)
+
+    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    start = time.perf_counter()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return time.perf_counter() - start, latencies, codes
+
+
 def _processes():
     """{pid: (CPU seconds used so far, user + system; command line)} of this machine's
     processes."""
@@ -109,12 +137,25 @@ def _processes():
     return found
 
 
+def _cpu_seconds():
+    """The machine's CPU time so far, all CPUs, in seconds, as /proc/stat counts it: user,
+    nice, system, idle, iowait, irq, softirq, steal."""
+    with open("/proc/stat") as stat:
+        ticks = stat.readline().split()[1:9]
+    return [int(tick) / os.sysconf("SC_CLK_TCK") for tick in ticks]
+
+
+def machine_cpu():
+    """CPU seconds all processes of this machine used so far: user, nice, system, irq and
+    softirq time (not idle, iowait or what the hypervisor stole)."""
+    user, nice, system, _idle, _iowait, irq, softirq, _steal = _cpu_seconds()
+    return user + nice + system + irq + softirq
+
+
 def _steal():
     """CPU seconds the hypervisor gave to other machines while this one's CPUs wanted them
     (``steal`` in /proc/stat, all CPUs)."""
-    with open("/proc/stat") as stat:
-        fields = stat.readline().split()
-    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    return _cpu_seconds()[7]
 
 
 class CpuMeter:

@@ -1,6 +1,6 @@
 """What requests cost with and without ``dbfilter``, side by side.
 
-    ./dev bench db_filter [--requests 600] [--rounds 2]
+    ./dev bench db_filter [--requests 600] [--rounds 2] [--user-seconds 20]
 
 Partners' requests (the API, inbound webhooks) and the queue_job runner's carry no session
 cookie: Odoo picks their database before any route runs. Given ``db_name`` and no
@@ -19,58 +19,31 @@ and the ratios with / without.
 """
 
 import argparse
-import os
 import statistics
 import sys
-import threading
-import time
 
-import requests
-from benchlib import odoo_server
+from benchlib import hammer, machine_cpu, odoo_server
 from office_users import call, login, round_trips
-
-
-def machine_cpu():
-    """CPU seconds all processes of this machine used so far: user, nice, system, irq and
-    softirq time (not idle, iowait or what the hypervisor stole)."""
-    with open("/proc/stat") as stat:
-        ticks = [int(value) for value in stat.readline().split()[1:8]]
-    return (sum(ticks[0:3]) + sum(ticks[5:7])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(base, count, threads=2):
     """(p50 wall seconds, machine CPU seconds per request, status codes) of ``count``
     requests, half API, half webhook, from ``threads`` sessions."""
-    latencies, codes, lock = [], set(), threading.Lock()
 
-    def client(index):
-        session = requests.Session()
-        mine, seen = [], set()
-        for number in range(count // threads):
-            start = time.perf_counter()
-            if (index + number) % 2:
-                response = session.get(f"{base}/logistics_sync/api/v1/openapi.json", timeout=30)
-            else:
-                response = session.post(
-                    f"{base}/logistics_sync/webhook/no_such_system",
-                    data=b"{}",
-                    headers={"content-type": "application/json"},
-                    timeout=30,
-                )
-            mine.append(time.perf_counter() - start)
-            seen.add(response.status_code)
-        with lock:
-            latencies.extend(mine)
-            codes.update(seen)
+    def request(session, number):
+        if number % 2:
+            return session.get(f"{base}/logistics_sync/api/v1/openapi.json", timeout=30).status_code
+        return session.post(
+            f"{base}/logistics_sync/webhook/no_such_system",
+            data=b"{}",
+            headers={"content-type": "application/json"},
+            timeout=30,
+        ).status_code
 
-    pool = [threading.Thread(target=client, args=(index,)) for index in range(threads)]
     used = machine_cpu()
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    _seconds, latencies, codes = hammer(request, count, threads)
     used = machine_cpu() - used
-    return statistics.median(latencies), used / len(latencies), codes
+    return statistics.median(latencies), used / len(latencies), set(codes)
 
 
 def contacts(base, database, count=200):

@@ -19,44 +19,15 @@ order).
 import argparse
 import json
 import sys
-import threading
-import time
 import uuid
 from collections import Counter
 from datetime import datetime, timezone
 
-import requests
-from benchlib import odoo_server
+from benchlib import hammer, odoo_server
 
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
-
-
-def hammer(make_request, count, threads):
-    """Send ``count`` requests from ``threads`` sessions; return (seconds, latencies, codes)."""
-    latencies, codes, lock = [], Counter(), threading.Lock()
-    per_thread = count // threads
-
-    def worker(index):
-        session = requests.Session()
-        local_lat, local_codes = [], Counter()
-        for number in range(per_thread):
-            start = time.perf_counter()
-            status = make_request(session, index * per_thread + number)
-            local_lat.append(time.perf_counter() - start)
-            local_codes[status] += 1
-        with lock:
-            latencies.extend(local_lat)
-            codes.update(local_codes)
-
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    start = time.perf_counter()
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
-    return time.perf_counter() - start, latencies, codes
 
 
 def percentile(values, share):
