@@ -156,7 +156,7 @@ class LogisticsSyncEvent(models.Model):
                 next=self.env["logistics.sync.record"]._next_sequence_query(record),
                 uid=str(uuid.uuid4()),
                 type_id=event_type.id,
-                type_code=event_type.code,
+                type_code=type_code,  # the type was found by it: no read of its row
                 model=record._name,
                 id=record.id,
                 ref=record.display_name,

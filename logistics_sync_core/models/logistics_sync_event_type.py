@@ -79,10 +79,18 @@ class LogisticsSyncEventType(models.Model):
             domain.append(("version", "=", version))
         return self.sudo().search(domain, order="version desc", limit=1).id
 
+    @tools.ormcache("self.id")
+    def _schema_text(self):
+        """This type's JSON Schema, cached like :meth:`_get_id`: every emitted event and every
+        inbound message is checked against it, and reading the type's row for it cost a query
+        a transaction (a request, for inbound messages)."""
+        self.ensure_one()
+        return self.json_schema
+
     def _validate(self, payload):
         """Raise ``ValidationError`` naming the failing JSON path if ``payload`` is invalid."""
         self.ensure_one()
-        error = payload_tools.schema_errors(self.json_schema, payload)
+        error = payload_tools.schema_errors(self._schema_text(), payload)
         if error:
             path, message = error
             raise ValidationError(

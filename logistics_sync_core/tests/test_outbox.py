@@ -121,6 +121,16 @@ class TestOutbox(LogisticsSyncCase):
         with self.assertRaisesRegex(ValidationError, "Unknown event type 'no.such'"):
             self.env["logistics.sync.event"]._emit("no.such", order, {})
 
+    def test_a_changed_schema_applies_to_the_next_event(self):
+        # the schema is cached per process (every event is checked against it)
+        Event = self.env["logistics.sync.event"]
+        order = self._create_order()
+        event_type = self.env["logistics.sync.event.type"]._get("order.cancelled")
+        Event._emit("order.cancelled", order, {"order_id": "x", "name": "n"})
+        event_type.json_schema = '{"type": "object", "required": ["reason"]}'
+        with self.assertRaisesRegex(ValidationError, "'reason' is a required property"):
+            Event._emit("order.cancelled", order, {"order_id": "x", "name": "n"})
+
     def test_one_routing_job_per_transaction_created_at_commit(self):
         with self._trap_routing() as trap:
             first, second = self._create_order(), self._create_order()
