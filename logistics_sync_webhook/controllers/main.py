@@ -50,7 +50,7 @@ class InboundWebhookController(http.Controller):
         # the sender is authenticated below by its signature, not by an Odoo user
         request.update_env(user=SUPERUSER_ID)
         System = request.env["logistics.sync.system"]
-        system = System._by_code(code) if inbound.SYSTEM_CODE_RE.fullmatch(code) else System
+        system = System._inbound_by_code(code) if inbound.SYSTEM_CODE_RE.fullmatch(code) else System
         seen["system"] = system
         limit = (system.inbound_max_bytes if system else 0) or inbound.DEFAULT_MAX_BYTES
         if httprequest.content_length is not None and httprequest.content_length > limit:

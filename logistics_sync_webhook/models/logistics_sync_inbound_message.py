@@ -167,7 +167,7 @@ class LogisticsSyncInboundMessage(models.Model):
                 400, "invalid_message_id", "The message id must be 1-200 printable characters."
             )
         event_type = self._intake_event_type(system, envelope)
-        inbound.check_schema(event_type.json_schema, envelope["data"], "$.data")
+        inbound.check_schema(event_type._schema_text(), envelope["data"], "$.data")
         secret_headers = [system.inbound_api_key_header] if system.inbound_auth == "api_key" else []
         self.env.cr.execute(
             """
@@ -186,7 +186,7 @@ class LogisticsSyncInboundMessage(models.Model):
                 "company": system.company_id.id or None,
                 "message_id": message_id,
                 "transport": transport,
-                "type": event_type.code,
+                "type": envelope["type"],  # the type's code: it was found by it
                 "event_type": event_type.id,
                 "correlation": envelope.get("correlation_id") or message_id,
                 "headers": json.dumps(inbound.redact_headers(headers, secret_headers)),
@@ -200,7 +200,10 @@ class LogisticsSyncInboundMessage(models.Model):
         row = self.env.cr.fetchone()
         if row:
             system._inbound_enqueue_drain_after_commit()
-            return self.browse(row[0]), True
+            message = self.browse(row[0])
+            # the caller answers with the id: known, not read back
+            self.env.cache.update(message, self._fields["message_id"], [message_id])
+            return message, True
         existing = self.search(
             [("system_id", "=", system.id), ("message_id", "=", message_id)], limit=1
         )

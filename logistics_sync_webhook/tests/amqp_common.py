@@ -4,6 +4,8 @@ import uuid
 
 import pika
 
+from .inbound_common import run_commit_hooks
+
 #: The RabbitMQ server the tests use (guest may only log in from localhost).
 BROKER = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
@@ -77,4 +79,4 @@ class AmqpQueueMixin:
     def _commit(self):
         """What the job's commit does after it: run the post-commit hooks."""
         self.env.flush_all()
-        self.env.cr.postcommit.run()
+        run_commit_hooks(self.env.cr)

@@ -27,6 +27,7 @@ from .inbound_common import (
     LiveServerCase,
     envelope,
     order_data,
+    run_commit_hooks,
     standard_headers,
 )
 
@@ -298,6 +299,30 @@ class TestInboundErrors(InboundCase):
         self.assertRefused(response, 403, "system_paused")
         self.assertFalse(self._messages())
 
+    def test_a_change_to_the_sender_applies_at_its_next_request(self):
+        # what the intake reads of a system is cached in the worker: a change clears it
+        response, _msg_id = self._post_signed(envelope("order.created", order_data("MK-C1")))
+        self.assertEqual(response.status_code, 202, response.text)
+        self.market.action_pause()
+        response, _msg_id = self._post_signed(envelope("order.created", order_data("MK-C2")))
+        self.assertRefused(response, 403, "system_paused")
+        self.market.write({"state": "active", "inbound_max_bytes": 200})
+        body = envelope("order.created", order_data("MK-C3", note="x" * 300))
+        self.assertRefused(self._post_signed(body)[0], 413, "payload_too_large")
+        old_code = self.market.code
+        self.market.write({"code": "market_renamed", "inbound_max_bytes": 100_000})
+        body = envelope("order.created", order_data("MK-C4"))
+        self.assertRefused(self._post(old_code, body, standard_headers(body)), 401, "unauthorized")
+        response = self._post("market_renamed", body, standard_headers(body))
+        self.assertEqual(response.status_code, 202, response.text)
+        # the AMQP reader's bookkeeping, written at each of its runs, keeps the cache
+        self.env.registry.cache_invalidated.clear()
+        self.market.write({"inbound_amqp_last_result": "3 taken"})
+        self.assertFalse(self.env.registry.cache_invalidated)
+        self.market.write({"inbound_auth": "api_key"})
+        self.assertTrue(self.env.registry.cache_invalidated)
+        self.assertEqual(len(self._messages()), 2)  # the two accepted
+
     def test_body_over_the_limit_is_413(self):
         self.market.inbound_max_bytes = 200
         body = envelope("order.created", order_data(note="x" * 300))
@@ -481,7 +506,7 @@ class TestInboundProcessing(InboundCase):
         with trap_jobs() as trap:
             message.with_user(self.manager).action_retry()
             trap.assert_jobs_count(0)  # the drain is looked for after the commit
-            self.env.cr.postcommit.run()  # what the commit of the manager's request runs
+            run_commit_hooks(self.env.cr)  # what the commit of the manager's request runs
         trap.assert_jobs_count(1)
         trap.assert_enqueued_job(self.market.inbound_drain)
         self.assertEqual(message.state, "received")
