@@ -204,10 +204,8 @@ class LogisticsSyncSystem(models.Model):
         """The active system ``code`` (empty recordset if none), with what accepting a message
         reads of it (its inbound settings, kind, state and company) already in the
         environment's cache: every inbound request looks its sender up, and reading the row
-        each time cost more than the rest of the lookup. Cached in the process like the
-        credentials; a change to those fields clears it, in the other workers once
-        committed."""
-        found = self._inbound_intake_values(code)
+        each time cost more than the rest of the lookup."""
+        found = self._inbound_intake_table().get(code)
         if not found:
             return self.browse()
         system_id, values = found
@@ -217,28 +215,40 @@ class LogisticsSyncSystem(models.Model):
         return system
 
     @api.model
-    @tools.ormcache("code")
-    def _inbound_intake_values(self, code):
-        System = self.sudo().with_context(active_test=True)
-        system = System.search_fetch([("code", "=", code)], _INTAKE_FIELDS, limit=1)
-        if not system:
-            return None
-        return system.id, tuple(
-            (name, self.env.cache.get(system, self._fields[name])) for name in _INTAKE_FIELDS
-        )
+    @tools.ormcache()
+    def _inbound_intake_table(self):
+        """{code: (id, ((field, value), ...))} of the active systems, cached in the process
+        like the credentials: one entry for all (a request naming an unknown code adds none)
+        and a change to one of those fields clears it, in the other workers once committed."""
+        systems = self.sudo().with_context(active_test=True).search_fetch([], _INTAKE_FIELDS)
+        return {
+            system.code: (
+                system.id,
+                tuple(
+                    (name, self.env.cache.get(system, self._fields[name]))
+                    for name in _INTAKE_FIELDS
+                ),
+            )
+            for system in systems
+        }
+
+    def _clear_intake_cache(self):
+        # as for the event types and credentials (their mixin clears at each change; here
+        # only when a field the intake reads changes: the AMQP reader writes at each run)
+        self.env["logistics.sync.cache.mixin"]._clear_lookup_cache()
 
     @api.model_create_multi
     def create(self, vals_list):
-        self.env.registry.clear_cache()  # a code looked up in vain may now exist
+        self._clear_intake_cache()
         return super().create(vals_list)
 
     def write(self, vals):
         if not vals.keys().isdisjoint(_INTAKE_FIELDS):
-            self.env.registry.clear_cache()
+            self._clear_intake_cache()
         return super().write(vals)
 
     def unlink(self):
-        self.env.registry.clear_cache()
+        self._clear_intake_cache()
         return super().unlink()
 
     def _inbound_credentials(self, name):
@@ -344,24 +354,21 @@ class LogisticsSyncSystem(models.Model):
         not started) begins after the messages are committed and sees them. A check before
         the commit could find a job that then finishes its last look without them, leaving
         them to the minute cron. One check per transaction and system, in a transaction of
-        its own on the same cursor (a second cursor per request cost more than the check),
-        committed when it created a job; a failure there is logged and left to the cron, the
-        request keeps its answer.
+        its own; a failure there is logged and left to the cron, the request keeps its
+        answer.
         """
-        cr = self.env.cr
-        postcommit = cr.postcommit
+        postcommit = self.env.cr.postcommit
         system_ids = postcommit.data.setdefault(_DRAIN_AFTER_COMMIT, set())
         if not system_ids:
+            registry = self.env.registry
 
             def enqueue():
                 ids = sorted(postcommit.data.pop(_DRAIN_AFTER_COMMIT, ()))
                 try:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    if env["logistics.sync.system"].browse(ids)._inbound_enqueue_drain():
-                        # the caller's work committed already: this transaction holds the job
-                        cr.commit()  # pylint: disable=invalid-commit
+                    with registry.cursor() as cr:
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        env["logistics.sync.system"].browse(ids)._inbound_enqueue_drain()
                 except Exception as exc:  # noqa: BLE001 - committed messages are safe
-                    cr.rollback()
                     _logger.warning(
                         "Could not start the inbound drain of systems %s after the commit "
                         "(the minute cron will): %s",
@@ -383,27 +390,10 @@ class LogisticsSyncSystem(models.Model):
         queue_job Job only to learn that costs more than the rest of the intake. (The row is
         not locked: queue_job acquires a job with FOR NO KEY UPDATE SKIP LOCKED, so a lock
         held by requests would keep the job from ever starting under load.)
-
-        Return whether a job was created.
         """
-        idle = self._inbound_without_drain()
-        for system in idle:
-            system.with_delay(
-                channel="root.logistics_sync.inbound",
-                identity_key=system._inbound_drain_key(),
-                eta=eta,
-                description=f"Apply inbound messages from {system.code}",
-            ).inbound_drain()
-        return bool(idle)
-
-    def _inbound_drain_key(self):
-        return f"logistics_sync_inbound_drain_{self.id}"
-
-    def _inbound_without_drain(self):
-        """These systems less those a drain job still waits for (pending or enqueued)."""
         self.env["queue.job"].flush_model(["identity_key", "state"])
-        waiting = self.browse()
         for system in self:
+            identity_key = f"logistics_sync_inbound_drain_{system.id}"
             self.env.cr.execute(
                 """
                 SELECT 1 FROM queue_job
@@ -411,11 +401,16 @@ class LogisticsSyncSystem(models.Model):
                    AND state IN ('wait_dependencies', 'pending', 'enqueued')
                  LIMIT 1
                 """,
-                (system._inbound_drain_key(),),
+                (identity_key,),
             )
             if self.env.cr.fetchone():
-                waiting |= system
-        return self - waiting
+                continue
+            system.with_delay(
+                channel="root.logistics_sync.inbound",
+                identity_key=identity_key,
+                eta=eta,
+                description=f"Apply inbound messages from {system.code}",
+            ).inbound_drain()
 
     @api.private
     def inbound_drain(self):

@@ -4,8 +4,6 @@ import uuid
 
 import pika
 
-from .inbound_common import run_commit_hooks
-
 #: The RabbitMQ server the tests use (guest may only log in from localhost).
 BROKER = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
@@ -79,4 +77,4 @@ class AmqpQueueMixin:
     def _commit(self):
         """What the job's commit does after it: run the post-commit hooks."""
         self.env.flush_all()
-        run_commit_hooks(self.env.cr)
+        self.env.cr.postcommit.run()

@@ -80,15 +80,6 @@ def raw_request(port, method, path, body=None, headers=None):
         connection.close()
 
 
-def run_commit_hooks(cr):
-    """Run the post-commit hooks of ``cr``, the test's own cursor, as the commit of a request
-    or a job runs them. Odoo's tests forbid committing that cursor; a hook's own commit (the
-    drain check commits the job it created) flushes instead, as a test cursor's commit only
-    releases a savepoint."""
-    with patch.object(cr, "commit", cr.flush):
-        cr.postcommit.run()
-
-
 class CommitHooksMixin:
     """An HttpCase request commits on Odoo's test cursor, which drops the post-commit hooks
     (a real commit runs them): run them after that commit, as the server would."""

@@ -27,7 +27,6 @@ from .inbound_common import (
     LiveServerCase,
     envelope,
     order_data,
-    run_commit_hooks,
     standard_headers,
 )
 
@@ -506,7 +505,7 @@ class TestInboundProcessing(InboundCase):
         with trap_jobs() as trap:
             message.with_user(self.manager).action_retry()
             trap.assert_jobs_count(0)  # the drain is looked for after the commit
-            run_commit_hooks(self.env.cr)  # what the commit of the manager's request runs
+            self.env.cr.postcommit.run()  # what the commit of the manager's request runs
         trap.assert_jobs_count(1)
         trap.assert_enqueued_job(self.market.inbound_drain)
         self.assertEqual(message.state, "received")
