@@ -27,7 +27,7 @@ CONSUME_TIMEOUT = 15
 
 # PostgreSQL advisory lock class of the per-system consumer ("LSAQ"); the system id is the key.
 _CONSUME_LOCK = 0x4C534151
-# What accepting a message reads of its sender, cached per process (_inbound_intake_values);
+# What accepting a message reads of its sender, cached per process (_inbound_intake_table);
 # writing any of them clears the cache. Not the AMQP reader's bookkeeping, written at each run.
 _INTAKE_FIELDS = (
     "code",
