@@ -92,6 +92,12 @@ def odoo_server(
         server.wait(30)
 
 
+def percentile(values, share):
+    """The value below which ``share`` (0 to 1) of ``values`` lie (0.0 for none)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
 def hammer(make_request, count, threads):
     """Send ``count`` requests from ``threads`` sessions; return (seconds, latencies, codes)."""
     latencies, codes, lock = [], Counter(), threading.Lock()

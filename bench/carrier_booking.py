@@ -20,7 +20,7 @@ import time
 from collections import Counter
 
 import requests
-from benchlib import odoo_server
+from benchlib import odoo_server, percentile
 
 import odoo
 from odoo import SUPERUSER_ID, Command, api
@@ -90,11 +90,6 @@ def setup(env, sandbox_url, count, run):
         picking.move_ids.picked = True
         groups[group].append(picking.id)
     return system.id, groups
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main():

@@ -55,7 +55,7 @@ from datetime import datetime, timezone
 from urllib.parse import quote, urlsplit
 
 import requests
-from benchlib import CpuMeter, odoo_server
+from benchlib import CpuMeter, odoo_server, percentile
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -67,11 +67,6 @@ TYPE = "shipment.dispatched"
 RETRY_SCHEDULE = "0, 5, 10, 20, 30, 60, 60, 120, 300, 600, 1800, 3600, 7200"
 FLOW_TIMEOUT = 5  # seconds; the receiver hangs longer than that
 BROKER = "amqp://guest:guest@127.0.0.1:5672/"
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 class Suite:

@@ -23,16 +23,11 @@ import uuid
 from collections import Counter
 from datetime import datetime, timezone
 
-from benchlib import hammer, odoo_server
+from benchlib import hammer, odoo_server, percentile
 
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main():
