@@ -13,6 +13,9 @@ from odoo.addons.queue_job.fields import JobEncoder
 ROUTE_CHANNEL = "root.logistics_sync.route"
 #: Most events one routing job is given by transactions that join it
 ROUTE_BATCH = 500
+#: Seconds a new routing job waits for the transactions that follow to join it, when the
+#: runner is already routing (a burst); a quiet system's job starts at once
+ROUTE_GATHER = 1
 
 CONTEXT_NO_EVENT = "logistics_sync_no_event"
 CONTEXT_ORIGIN = "logistics_sync_origin_system_id"
@@ -189,15 +192,34 @@ class LogisticsSyncEvent(models.Model):
         self.sudo().browse(ids).with_delay(
             channel=ROUTE_CHANNEL,
             description=f"Route {len(ids)} logistics event(s)",
+            eta=ROUTE_GATHER if self._routing_in_progress() else None,
         ).route()
         self.env.flush_all()
+
+    def _routing_in_progress(self):
+        """Whether the runner is routing (a routing job enqueued or started): under a
+        burst, a routing job per transaction cost more in queue_job (job row, runner, HTTP
+        request, commits) than routing its events, because the runner starts each at
+        once. A job created then waits ``ROUTE_GATHER`` seconds, and the transactions
+        that follow join it (:meth:`_join_waiting_routing`)."""
+        self.env.cr.execute(
+            """
+            SELECT 1 FROM queue_job
+             WHERE channel = %s AND model_name = %s AND method_name = 'route'
+               AND state IN ('enqueued', 'started')
+             LIMIT 1
+            """,
+            (ROUTE_CHANNEL, self._name),
+        )
+        return bool(self.env.cr.fetchone())
 
     def _join_waiting_routing(self, ids):
         """Add the events ``ids`` to a routing job that still waits for the runner, instead
         of a job of their own; return whether one took them.
 
-        Under a burst, jobs wait: a job per transaction cost more in queue_job (job row,
-        runner, HTTP request, two commits) than routing its events. The job's row stays
+        Under a burst, jobs wait (see :meth:`_routing_in_progress`). A job that was never
+        tried is joined whether or not it waits for its eta; one the runner tried and
+        postponed (a retry) is not. The job's row stays
         locked until this transaction commits, so the runner cannot start it before: it
         sees these events. A job that changed since this transaction began (the runner
         took it) fails the lock with a serialization error, and the events get a job of
@@ -212,7 +234,7 @@ class LogisticsSyncEvent(models.Model):
                     """
                     SELECT id, records FROM queue_job
                      WHERE channel = %s AND model_name = %s AND method_name = 'route'
-                       AND state = 'pending' AND eta IS NULL
+                       AND state = 'pending' AND retry = 0
                      ORDER BY id DESC
                      LIMIT 1
                        FOR UPDATE SKIP LOCKED

@@ -204,6 +204,27 @@ class TestRoutingJobJoin(CommittedCase):
             job.records.route()
             self.assertEqual(set(job.records.mapped("state")), {"routed"})
 
+    def test_while_the_runner_routes_a_new_job_waits_and_the_next_transactions_join_it(self):
+        first = self._emit_and_commit(0)
+        with self._cursor() as env:
+            self.assertFalse(self._routing_jobs(env, [first]).eta, "quiet: it starts at once")
+        self._set_state(first, "started")
+        second, third = self._emit_and_commit(1), self._emit_and_commit(2)
+        with self._cursor() as env:
+            jobs = self._routing_jobs(env, [first, second, third]).sorted("id")
+            self.assertEqual([job.records.ids for job in jobs], [[first], [second, third]])
+            waited = (jobs[1].eta - jobs[1].date_created).total_seconds()
+            self.assertAlmostEqual(waited, 1, delta=0.5)
+
+    def test_a_job_postponed_by_a_retry_is_not_joined(self):
+        first = self._emit_and_commit(0)
+        with self._cursor() as env:
+            self._routing_jobs(env, [first]).write({"retry": 1})
+        second = self._emit_and_commit(1)
+        with self._cursor() as env:
+            jobs = self._routing_jobs(env, [first, second])
+            self.assertEqual([job.records.ids for job in jobs.sorted("id")], [[first], [second]])
+
     def test_a_job_the_runner_took_is_not_joined(self):
         first = self._emit_and_commit(0)
         self._set_state(first, "enqueued")
