@@ -12,6 +12,8 @@ class QueueJob(models.Model):
         "logistics.sync.system",
         compute="_compute_logistics_sync_system_id",
         store=True,
+        # written with the job's row: every routing job is created in a user's transaction
+        precompute=True,
         string="Logistics Sync system",
         help="The external system the job works for (delivery channel, inbound drain, "
         "subscription); empty for routing and saga jobs.",

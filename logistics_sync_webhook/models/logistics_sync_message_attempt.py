@@ -13,7 +13,8 @@ class LogisticsSyncMessageAttempt(models.Model):
     message_id = fields.Many2one(
         "logistics.sync.message", required=True, ondelete="cascade", index=True
     )
-    company_id = fields.Many2one(related="message_id.company_id", store=True)
+    # precomputed: written with the row, not by an UPDATE after each delivery's INSERT
+    company_id = fields.Many2one(related="message_id.company_id", store=True, precompute=True)
     attempted_at = fields.Datetime(required=True, default=fields.Datetime.now)
     status_code = fields.Integer(help="HTTP status; 0 when no answer came back.")
     duration_ms = fields.Integer(string="Duration (ms)")

@@ -30,6 +30,10 @@ class TestDelivery(WebhookCase):
         attempt = message.attempt_ids
         self.assertEqual((attempt.status_code, attempt.outcome), (200, "delivered"))
         self.assertIn('"ok"', attempt.response_excerpt)
+        self.env.cr.execute(
+            "SELECT company_id FROM logistics_sync_message_attempt WHERE id = %s", attempt.ids
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], message.company_id.id, "stored with the row")
 
     def test_messages_to_send_are_found_through_a_partial_index(self):
         """The ready-messages lookup reads the pending and failed messages of one
