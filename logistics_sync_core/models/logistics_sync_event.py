@@ -201,7 +201,9 @@ class LogisticsSyncEvent(models.Model):
         burst, a routing job per transaction cost more in queue_job (job row, runner, HTTP
         request, commits) than routing its events, because the runner starts each at
         once. A job created then waits ``ROUTE_GATHER`` seconds, and the transactions
-        that follow join it (:meth:`_join_waiting_routing`)."""
+        that follow join it (:meth:`_join_waiting_routing`). Read in this
+        transaction's snapshot: a job that finished since makes the new one wait for
+        nothing, a second at most."""
         self.env.cr.execute(
             """
             SELECT 1 FROM queue_job
