@@ -221,12 +221,12 @@ class LogisticsSyncEvent(models.Model):
 
         Under a burst, jobs wait (see :meth:`_routing_in_progress`). A job that was never
         tried is joined whether or not it waits for its eta; one the runner tried and
-        postponed (a retry) is not. The job's row stays
-        locked until this transaction commits, so the runner cannot start it before: it
-        sees these events. A job that changed since this transaction began (the runner
-        took it) fails the lock with a serialization error, and the events get a job of
-        their own, as they do when the waiting job is locked by another transaction,
-        belongs to another user or context, or is full."""
+        postponed (a retry) is not. The job's row stays locked until this transaction
+        commits, so the runner cannot start it before: it sees these events. A job that
+        changed since this transaction began (the runner took it, or another transaction
+        joined it and committed) fails the lock with a serialization error, and the events
+        get a job of their own, as they do when the waiting job is locked by another
+        transaction, belongs to another user or context, or is full."""
         cr = self.env.cr
         model = self.sudo().browse(ids)
         expected = JobEncoder().default(model)

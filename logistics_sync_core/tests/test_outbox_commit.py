@@ -5,6 +5,7 @@ from odoo.service.model import retrying
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models.logistics_sync_event import ROUTE_GATHER
 from .common import CommittedCase
 
 
@@ -214,7 +215,7 @@ class TestRoutingJobJoin(CommittedCase):
             jobs = self._routing_jobs(env, [first, second, third]).sorted("id")
             self.assertEqual([job.records.ids for job in jobs], [[first], [second, third]])
             waited = (jobs[1].eta - jobs[1].date_created).total_seconds()
-            self.assertAlmostEqual(waited, 1, delta=0.5)
+            self.assertAlmostEqual(waited, ROUTE_GATHER, delta=0.5)
 
     def test_a_job_postponed_by_a_retry_is_not_joined(self):
         first = self._emit_and_commit(0)
