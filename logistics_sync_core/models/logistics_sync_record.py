@@ -62,29 +62,40 @@ class LogisticsSyncRecord(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _next_sequence_query(self, record):
-        """The statement reserving the next event sequence of ``record``; it returns
-        ``canonical_id, last_sequence``. The event's INSERT embeds it (one round trip).
+    def _reserve_sequences_query(self, counts):
+        """The statement reserving the next event sequences of aggregates: ``counts`` maps
+        ``(model, id)`` to how many events each gets. It returns ``res_model, res_id,
+        canonical_id, last_sequence``: an aggregate's events take the ``count`` numbers up
+        to ``last_sequence``. The events' INSERT embeds it (one round trip).
 
-        The row stays locked until the transaction ends: a concurrent emitter for the same
-        aggregate waits, then gets the following number; a rollback gives the number back.
+        Each row stays locked until the transaction ends: a concurrent emitter for the same
+        aggregate waits, then gets the following numbers; a rollback gives them back. Rows
+        are locked in one order (model, id), so two transactions emitting about the same
+        aggregates in different orders do not deadlock on them.
         """
-        record.ensure_one()
         return SQL(
             """
             INSERT INTO logistics_sync_record AS r
                 (res_model, res_id, canonical_id, last_sequence, create_uid, create_date,
                  write_uid, write_date)
-            VALUES (%(model)s, %(id)s, %(uuid)s, 1, %(uid)s, now() at time zone 'UTC',
-                    %(uid)s, now() at time zone 'UTC')
+            VALUES %(rows)s
             ON CONFLICT (res_model, res_id)
-                DO UPDATE SET last_sequence = r.last_sequence + 1
-            RETURNING canonical_id, last_sequence
+                DO UPDATE SET last_sequence = r.last_sequence + EXCLUDED.last_sequence
+            RETURNING res_model, res_id, canonical_id, last_sequence
             """,
-            model=record._name,
-            id=record.id,
-            uuid=str(uuid.uuid4()),
-            uid=self.env.uid,
+            rows=SQL(", ").join(
+                SQL(
+                    "(%s, %s, %s, %s, %s, now() at time zone 'UTC', %s, "
+                    "now() at time zone 'UTC')",
+                    model,
+                    res_id,
+                    str(uuid.uuid4()),
+                    count,
+                    self.env.uid,
+                    self.env.uid,
+                )
+                for (model, res_id), count in sorted(counts.items())
+            ),
         )
 
     @api.model

@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -147,3 +149,87 @@ class TestOutbox(LogisticsSyncCase):
             | self._events(second.picking_ids),
         )
         self.assertEqual(routing[0].channel, "root.logistics_sync.route")
+
+    def _inserted_events(self):
+        """Collect the statements that write events (the ORM is not their path)."""
+        return contextmanager(self._patchExecute)([], flush=True)
+
+    def test_emit_many_numbers_a_repeated_aggregate_in_the_order_given(self):
+        Event = self.env["logistics.sync.event"]
+        first, second = self._create_order(), self._create_order()
+        Event._emit("order.cancelled", first, {"order_id": "x", "name": "earlier"})
+        events = Event._emit_many(
+            "order.cancelled",
+            [
+                (first, {"order_id": "x", "name": "a"}),
+                (second, {"order_id": "y", "name": "b"}),
+                (first, {"order_id": "x", "name": "c"}),
+                (first, {"order_id": "x", "name": "d"}, self.env.company),
+            ],
+        )
+        self.assertEqual([event.payload["name"] for event in events], ["a", "b", "c", "d"])
+        self.assertEqual(events.mapped("sequence"), [2, 1, 3, 4])
+        # routing creates an aggregate's messages in id order: ids follow the sequences
+        self.assertEqual(events.ids, sorted(events.ids))
+        self.assertEqual(
+            [event.payload["name"] for event in self._events(first)], ["earlier", "a", "c", "d"]
+        )
+        Records = self.env["logistics.sync.record"]
+        self.assertEqual(
+            set(events.mapped("aggregate_canonical_id")),
+            {Records._canonical_id(first), Records._canonical_id(second)},
+        )
+        self.assertEqual(events.mapped("company_id"), self.env.company)
+        self.assertEqual(len(set(events.mapped("uid"))), 4)
+        self.assertEqual(len(set(events.mapped("correlation_id"))), 4)
+
+    def test_emit_many_validates_every_payload_before_writing_any(self):
+        Event = self.env["logistics.sync.event"]
+        order = self._create_order()
+        with self.assertRaisesRegex(ValidationError, "'name' is a required property"):
+            Event._emit_many(
+                "order.cancelled",
+                [(order, {"order_id": "x", "name": "a"}), (order, {"order_id": "x"})],
+            )
+        self.assertFalse(self._events(order))
+        self.assertEqual(
+            Event._emit("order.cancelled", order, {"order_id": "x", "name": "b"}).sequence, 1
+        )
+        self.assertFalse(Event._emit_many("order.cancelled", []))
+
+    def test_orders_confirmed_together_are_written_by_one_statement(self):
+        orders = self._create_order() | self._create_order() | self._create_order()
+        with self._inserted_events() as queries:
+            orders.action_confirm()
+        writes = [q for q in queries if "INSERT INTO logistics_sync_event" in q]
+        self.assertEqual(len(writes), 2, "one for the orders, one for their pickings")
+        for order in orders:
+            self.assertEqual(len(self._events(order, "order.confirmed")), 1)
+            self.assertEqual(len(self._events(order.picking_ids, "stock.reserved")), 1)
+
+    def test_a_product_counted_in_two_locations_gets_consecutive_events(self):
+        shelf = self.env["stock.location"].create(
+            {"name": "Shelf", "location_id": self.warehouse.lot_stock_id.id}
+        )
+        self.env["stock.quant"]._update_available_quantity(self.product, shelf, 5)
+        quants = self.env["stock.quant"].search(
+            [
+                ("product_id", "=", self.product.id),
+                ("location_id", "in", (self.warehouse.lot_stock_id | shelf).ids),
+            ],
+            order="location_id desc",
+        )
+        self.assertEqual(len(quants), 2)
+        for quant in quants:
+            quant.inventory_quantity = quant.quantity + 1
+        with self._inserted_events() as queries:
+            quants.action_apply_inventory()
+        writes = [q for q in queries if "INSERT INTO logistics_sync_event" in q]
+        self.assertEqual(len(writes), 1)
+        events = self._events(self.product, "stock.adjusted")
+        self.assertEqual(events.mapped("sequence"), [1, 2])
+        self.assertEqual(
+            [event.payload["location"] for event in events],
+            quants.location_id.mapped("complete_name"),
+        )
+        self.assertEqual(events.ids, sorted(events.ids))

@@ -122,7 +122,8 @@ class TestSequenceConcurrency(CommittedCase):
                 # Odoo runs every request and job like this: a serialization failure on
                 # the aggregate row rolls back and retries the whole transaction.
                 with mute_logger("odoo.sql_db", "odoo.service.model"):
-                    results.append(retrying(lambda: self._emit(env).sequence, env))
+                    event = retrying(lambda: self._emit(env), env)
+                    results.append((event.sequence, event.id))
                 env.cr.commit()
 
         thread = threading.Thread(target=target)
@@ -132,14 +133,17 @@ class TestSequenceConcurrency(CommittedCase):
     def test_concurrent_emitters_wait_and_take_the_next_number(self):
         results, started = [], threading.Event()
         with self._cursor() as env:
-            first = self._emit(env).sequence
+            first = self._emit(env)
+            first = (first.sequence, first.id)
             thread = self._emit_in_thread(results, started)
             started.wait(10)
             thread.join(0.5)
             self.assertTrue(thread.is_alive(), "the second emitter waits for the first")
             env.cr.commit()
         thread.join(10)
-        self.assertEqual((first, results), (1, [2]))
+        self.assertEqual((first[0], [sequence for sequence, _id in results]), (1, [2]))
+        # its id is drawn after the wait: routing's id order is the aggregate's order
+        self.assertGreater(results[0][1], first[1])
         self.assertEqual(self._sequences(), [1, 2])
 
     def test_rolled_back_emitter_leaves_no_gap(self):
@@ -151,7 +155,11 @@ class TestSequenceConcurrency(CommittedCase):
             thread.join(0.5)
             env.cr.rollback()
         thread.join(10)
-        self.assertEqual(results, [1], "the number given back by the rollback is reused")
+        self.assertEqual(
+            [sequence for sequence, _id in results],
+            [1],
+            "the number given back by the rollback is reused",
+        )
         self.assertEqual(self._sequences(), [1])
 
 
