@@ -6,17 +6,25 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         result = super().action_confirm()
-        Event = self.env["logistics.sync.event"]
-        for order in self.filtered(lambda o: o.state == "sale"):
-            Event._emit("order.confirmed", order, order._logistics_sync_payload())
+        self.env["logistics.sync.event"]._emit_many(
+            "order.confirmed",
+            [
+                (order, order._logistics_sync_payload())
+                for order in self.filtered(lambda o: o.state == "sale")
+            ],
+        )
         return result
 
     def _action_cancel(self):
         was_open = self.filtered(lambda o: o.state != "cancel")
         result = super()._action_cancel()
-        Event = self.env["logistics.sync.event"]
-        for order in was_open.filtered(lambda o: o.state == "cancel"):
-            Event._emit("order.cancelled", order, order._logistics_sync_payload(lines=False))
+        self.env["logistics.sync.event"]._emit_many(
+            "order.cancelled",
+            [
+                (order, order._logistics_sync_payload(lines=False))
+                for order in was_open.filtered(lambda o: o.state == "cancel")
+            ],
+        )
         return result
 
     def _logistics_sync_payload(self, lines=True):

@@ -16,6 +16,7 @@ class StockPicking(models.Model):
     def _logistics_sync_announce_availability(self):
         """Emit stock.reserved / stock.shortage for pickings whose availability changed."""
         Event = self.env["logistics.sync.event"]
+        announced = {"stock.reserved": [], "stock.shortage": []}
         for picking in self:
             if picking.state == "assigned":
                 availability = "reserved"
@@ -27,22 +28,32 @@ class StockPicking(models.Model):
                 continue
             picking.logistics_sync_availability = availability
             code = "stock.reserved" if availability == "reserved" else "stock.shortage"
-            Event._emit(code, picking, picking._logistics_sync_payload())
+            announced[code].append((picking, picking._logistics_sync_payload()))
+        for code, emissions in announced.items():
+            Event._emit_many(code, emissions)
 
     def action_cancel(self):
         open_pickings = self.filtered(lambda p: p.state != "cancel")
         result = super().action_cancel()
-        Event = self.env["logistics.sync.event"]
-        for picking in open_pickings.filtered(lambda p: p.state == "cancel"):
-            Event._emit("picking.cancelled", picking, picking._logistics_sync_payload())
+        self.env["logistics.sync.event"]._emit_many(
+            "picking.cancelled",
+            [
+                (picking, picking._logistics_sync_payload())
+                for picking in open_pickings.filtered(lambda p: p.state == "cancel")
+            ],
+        )
         return result
 
     def _action_done(self):
         open_pickings = self.filtered(lambda p: p.state != "done")
         result = super()._action_done()
-        Event = self.env["logistics.sync.event"]
-        for picking in open_pickings.filtered(lambda p: p.state == "done"):
-            Event._emit("picking.validated", picking, picking._logistics_sync_payload())
+        self.env["logistics.sync.event"]._emit_many(
+            "picking.validated",
+            [
+                (picking, picking._logistics_sync_payload())
+                for picking in open_pickings.filtered(lambda p: p.state == "done")
+            ],
+        )
         return result
 
     def _logistics_sync_payload(self):
