@@ -135,8 +135,10 @@ class Suite:
 
 class Emitter:
     """Emits ``TYPE`` events about a set of partners (the aggregates, round robin, so each
-    has a sequence of events), in transactions of ``chunk``; remembers each event's marker
-    (``data.shipment_id``) once its transaction committed."""
+    has a sequence of events), in transactions of ``chunk``, written by one ``_emit_many``
+    as the business hooks write a batch's events (an ``_emit`` per event with
+    ``--emit-one-by-one``); remembers each event's marker (``data.shipment_id``) once its
+    transaction committed."""
 
     def __init__(self, suite, tag, aggregates):
         self.suite, self.tag = suite, tag
@@ -165,8 +167,15 @@ class Emitter:
                 partners = env["res.partner"].browse(
                     [self.partner_ids[(first + i) % len(self.partner_ids)] for i in range(size)]
                 )
-                for partner, marker in zip(partners, markers, strict=True):
-                    Event._emit(TYPE, partner, {"shipment_id": marker, "carrier": self.tag})
+                emissions = [
+                    (partner, {"shipment_id": marker, "carrier": self.tag})
+                    for partner, marker in zip(partners, markers, strict=True)
+                ]
+                if self.suite.args.emit_one_by_one:
+                    for emission in emissions:
+                        Event._emit(TYPE, *emission)
+                else:
+                    Event._emit_many(TYPE, emissions)
             now = time.time()
             with self.lock:
                 self.markers.extend(markers)
@@ -895,8 +904,9 @@ def scenario_burst(suite):
     tally = Tally.from_receiver(receiver)
     suite.report(
         "burst",
-        f"twice {events} events aimed at {window} s from {emitters} concurrent sessions while "
-        f"{users} users ({f'{think} s between round trips' if think else 'back to back'}) "
+        f"twice {events} events aimed at {window} s from {emitters} concurrent sessions "
+        f"(25 a transaction, {'an _emit each' if args.emit_one_by_one else 'one _emit_many'}) "
+        f"while {users} users ({f'{think} s between round trips' if think else 'back to back'}) "
         f"work on a second server, the job server at nice {order[0]}, then "
         f"at nice {order[1]}",
         tally.lost(emitter.markers),
@@ -1298,6 +1308,12 @@ def main():
         default=0.0,
         help="burst: each office user's mean pause between round trips, seconds (default 0: "
         "back to back, the users alone keep the machine's cores busy)",
+    )
+    parser.add_argument(
+        "--emit-one-by-one",
+        action="store_true",
+        help="emitters write each event with its own _emit (default: a transaction's events "
+        "with one _emit_many, as the business hooks do)",
     )
     parser.add_argument("--log-dir", default="/tmp")
     args = parser.parse_args()
