@@ -40,7 +40,9 @@ def odoo_server(
     leaves queue_job out of the server-wide modules: a second server on the same database
     serving users while another one runs the jobs. ``nice`` > 0 lowers the CPU priority of
     the server and every process it starts (workers, cron worker, runner), as ``nice -n``
-    or systemd's ``Nice=`` would.
+    or systemd's ``Nice=`` would; ``nice="idle"`` runs them under Linux's ``SCHED_IDLE``
+    policy instead (``chrt --idle 0``, systemd's ``CPUSchedulingPolicy=idle``): they get a
+    core only when no other process wants it.
 
     The server serves ``database`` alone, named by ``-d`` and no ``dbfilter``: Odoo then
     answers a request without a session (the runner's, a partner's) with no list of the
@@ -62,7 +64,11 @@ def odoo_server(
         options.append(f"--db-filter=^{database}$")
     server = subprocess.Popen(
         [
-            *(["nice", "-n", str(nice)] if nice else []),
+            *(
+                ["chrt", "--idle", "0"]
+                if nice == "idle"
+                else (["nice", "-n", str(nice)] if nice else [])
+            ),
             sys.executable,
             os.path.join(os.path.dirname(os.path.abspath(__file__)), "odoo_serve.py"),
             "-c",

@@ -802,6 +802,10 @@ class Users:
         return json.loads(result.stdout)
 
 
+def _priority(nice):
+    return "under SCHED_IDLE" if nice == "idle" else f"at nice {nice}"
+
+
 def _phase(name, trips, cpu):
     """One phase of the burst scenario: the users' latencies and the CPU each group used."""
     p50, p99 = percentile(trips, 0.5), percentile(trips, 0.99)
@@ -846,7 +850,7 @@ def scenario_burst(suite):
         office = Users(users_base, args.database, users, contact_ids, think)
         order = (args.jobs_nice, 0) if args.jobs_nice_first else (0, args.jobs_nice)
         for nice in order:
-            (jobs_server, jobs_log) = suite.server(f"burst_jobs_nice{nice}", nice=nice)
+            (jobs_server, jobs_log) = suite.server(f"burst_jobs_nice_{nice}", nice=nice)
             servers = {
                 "users' server": users_log,
                 "job server": jobs_log,
@@ -891,7 +895,7 @@ def scenario_burst(suite):
                     after = office.run(window)
             busy_p99 = percentile(busy, 0.99)
             notes.append(
-                f"job server at nice {nice}: {events} events emitted in {emitted:.0f} s; "
+                f"job server {_priority(nice)}: {events} events emitted in {emitted:.0f} s; "
                 f"{'all delivered' if recovered else 'NOT all delivered'} {delivered:.0f} s "
                 f"after the burst started; users' round trip (search 80 contacts, read one, "
                 f"write it) {_phase('before the burst', quiet, quiet_cpu)}; "
@@ -907,8 +911,8 @@ def scenario_burst(suite):
         f"twice {events} events aimed at {window} s from {emitters} concurrent sessions "
         f"(25 a transaction, {'an _emit each' if args.emit_one_by_one else 'one _emit_many'}) "
         f"while {users} users ({f'{think} s between round trips' if think else 'back to back'}) "
-        f"work on a second server, the job server at nice {order[0]}, then "
-        f"at nice {order[1]}",
+        f"work on a second server, the job server {_priority(order[0])}, then "
+        f"{_priority(order[1])}",
         tally.lost(emitter.markers),
         tally.duplicated(),
         "; ".join(notes),
@@ -1289,9 +1293,10 @@ def main():
     )
     parser.add_argument(
         "--jobs-nice",
-        type=int,
         default=19,
-        help="burst: the job server's CPU niceness in one of its two runs (the other at 0)",
+        type=lambda value: value if value == "idle" else int(value),
+        help="burst: the job server's CPU niceness in one of its two runs (the other at 0), "
+        "or 'idle': Linux's SCHED_IDLE policy (chrt --idle 0)",
     )
     parser.add_argument(
         "--jobs-nice-first",
