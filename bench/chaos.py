@@ -25,9 +25,10 @@ Faults, all on this machine and bounded in time:
   own (other users of the broker are left alone) during AMQP delivery;
 - burst: 20,000 events in 60 s from concurrent users while a second Odoo server without
   the job runner serves users; their latency before, during and after the burst, twice:
-  the job server at the users' CPU priority and at a lower one (``--jobs-nice``, default 19;
-  which goes first: ``--jobs-nice-first``); the CPU each process used in each phase; the
-  users work back to back (the default) or at a pace (``--burst-users``, ``--burst-think``);
+  the job server at the users' CPU priority and at a lower one (``--jobs-nice``: default
+  ``idle``, Linux's SCHED_IDLE, or a niceness; which goes first: ``--jobs-nice-first``);
+  the CPU each process used in each phase; the users work back to back (the default) or
+  at a pace (``--burst-users``, ``--burst-think``);
   the receiving partner, a process of its own, at nice 19 (it stands for another machine);
 - fuzz: schemathesis against the partner API's OpenAPI document (positive and negative
   data) and a byte/field fuzzer for inbound webhooks, the metrics route and other
@@ -1293,10 +1294,10 @@ def main():
     )
     parser.add_argument(
         "--jobs-nice",
-        default=19,
+        default="idle",
         type=lambda value: value if value == "idle" else int(value),
-        help="burst: the job server's CPU niceness in one of its two runs (the other at 0), "
-        "or 'idle': Linux's SCHED_IDLE policy (chrt --idle 0)",
+        help="burst: the job server's CPU priority in one of its two runs (the other at nice "
+        "0): 'idle', Linux's SCHED_IDLE policy (chrt --idle 0, the default), or a niceness",
     )
     parser.add_argument(
         "--jobs-nice-first",
