@@ -17,6 +17,8 @@ ROUTE_BATCH = 500
 #: Seconds a new routing job waits for the transactions that follow to join it, when the
 #: runner is already routing (a burst); a quiet system's job starts at once
 ROUTE_GATHER = 1
+#: Most events one statement of ``_emit_many`` writes
+EMIT_BATCH = 1000
 
 CONTEXT_NO_EVENT = "logistics_sync_no_event"
 CONTEXT_ORIGIN = "logistics_sync_origin_system_id"
@@ -136,44 +138,61 @@ class LogisticsSyncEvent(models.Model):
     @api.model
     def _emit_many(self, type_code, emissions):
         """Write one ``type_code`` event per ``(record, payload)`` or ``(record, payload,
-        company)`` of ``emissions`` in the current transaction, with one statement; return
-        the events in the order given (an empty recordset when emission is suppressed).
+        company)`` of ``emissions`` in the current transaction, with one statement per
+        ``EMIT_BATCH`` events; return the events in the order given (an empty recordset when
+        emission is suppressed).
 
         Every payload is validated before anything is written. A record may appear more
         than once: its events take consecutive sequences in the order given, and their ids
-        follow the same order. Without a company, an event takes its record's, else the
-        environment's.
+        follow the same order. Without a company, an event takes its record's when the
+        model has a ``company_id`` field (empty for a record shared between companies),
+        else the environment's.
         """
+        emissions = list(emissions)
         if self.env.context.get(CONTEXT_NO_EVENT) or not emissions:
             return self.browse()
         event_type = self.env["logistics.sync.event.type"]._get(type_code)
-        context = self.env.context
-        counts = Counter()
         emitted = []
-        for record, payload, *company in emissions:
+        for emission in emissions:
+            if len(emission) not in (2, 3):
+                raise ValueError(f"(record, payload[, company]) expected, not {emission!r}")
+            record, payload, company = (*emission, None)[:3]
             record.ensure_one()
             event_type._validate(payload)
-            company = company[0] if company else None
             if company is None:
                 company = record.company_id if "company_id" in record._fields else self.env.company
-            counts[record._name, record.id] += 1
-            emitted.append((record, payload, company, counts[record._name, record.id]))
-        rows = [
-            SQL(
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                position,
-                str(uuid.uuid4()),
-                record._name,
-                record.id,
-                # its sequence's distance from the aggregate's last one
-                counts[record._name, record.id] - rank,
-                record.display_name or None,
-                PsycopgJson(payload),
-                context.get(CONTEXT_CORRELATION) or str(uuid.uuid4()),
-                company.id or None,
+            emitted.append((record, payload, company))
+        ids = []
+        for start in range(0, len(emitted), EMIT_BATCH):
+            ids += self._write_events(event_type, type_code, emitted[start : start + EMIT_BATCH])
+        events = self.sudo().browse(ids)
+        self._schedule_routing(events)
+        return events
+
+    def _write_events(self, event_type, type_code, emitted):
+        """Insert the ``type_code`` events ``emitted`` (record, payload, company) with their
+        sequences' reservation in one statement; return their ids in the order given."""
+        context = self.env.context
+        counts = Counter((record._name, record.id) for record, _payload, _company in emitted)
+        seen = Counter()
+        rows = []
+        for position, (record, payload, company) in enumerate(emitted):
+            seen[record._name, record.id] += 1
+            rows.append(
+                SQL(
+                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    position,
+                    str(uuid.uuid4()),
+                    record._name,
+                    record.id,
+                    # its sequence's distance from the aggregate's last one
+                    counts[record._name, record.id] - seen[record._name, record.id],
+                    record.display_name or None,
+                    PsycopgJson(payload),
+                    context.get(CONTEXT_CORRELATION) or str(uuid.uuid4()),
+                    company.id or None,
+                )
             )
-            for position, (record, payload, company, rank) in enumerate(emitted)
-        ]
         # One statement with the sequences' reservation, not the ORM's create: under a
         # burst, emission runs in the users' transactions, and create's bookkeeping for
         # rows nothing in the transaction reads back cost more than the INSERT itself
@@ -214,9 +233,7 @@ class LogisticsSyncEvent(models.Model):
             )
         )
         # ids are drawn in the order given (see above)
-        events = self.sudo().browse(sorted(row[0] for row in self.env.cr.fetchall()))
-        self._schedule_routing(events)
-        return events
+        return sorted(row[0] for row in self.env.cr.fetchall())
 
     def _schedule_routing(self, events):
         # One routing job per transaction, created just before the commit: a rolled-back

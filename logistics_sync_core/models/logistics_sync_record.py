@@ -69,9 +69,10 @@ class LogisticsSyncRecord(models.Model):
         to ``last_sequence``. The events' INSERT embeds it (one round trip).
 
         Each row stays locked until the transaction ends: a concurrent emitter for the same
-        aggregate waits, then gets the following numbers; a rollback gives them back. Rows
-        are locked in one order (model, id), so two transactions emitting about the same
-        aggregates in different orders do not deadlock on them.
+        aggregate waits, then gets the following numbers; a rollback gives them back. One
+        statement locks its rows in one order (model, id), so two of them naming the same
+        aggregates in different orders do not deadlock on each other (transactions that
+        run several may still).
         """
         return SQL(
             """

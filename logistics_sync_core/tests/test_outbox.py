@@ -1,8 +1,10 @@
 from contextlib import contextmanager
+from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from ..models import logistics_sync_event as event_module
 from .common import LogisticsSyncCase
 
 
@@ -164,24 +166,63 @@ class TestOutbox(LogisticsSyncCase):
                 (first, {"order_id": "x", "name": "a"}),
                 (second, {"order_id": "y", "name": "b"}),
                 (first, {"order_id": "x", "name": "c"}),
-                (first, {"order_id": "x", "name": "d"}, self.env.company),
+                (first, {"order_id": "x", "name": "d"}),
             ],
         )
         self.assertEqual([event.payload["name"] for event in events], ["a", "b", "c", "d"])
         self.assertEqual(events.mapped("sequence"), [2, 1, 3, 4])
         # routing creates an aggregate's messages in id order: ids follow the sequences
-        self.assertEqual(events.ids, sorted(events.ids))
+        in_sequence = self._events(first)
         self.assertEqual(
-            [event.payload["name"] for event in self._events(first)], ["earlier", "a", "c", "d"]
+            [event.payload["name"] for event in in_sequence], ["earlier", "a", "c", "d"]
         )
+        self.assertEqual(in_sequence.ids, sorted(in_sequence.ids))
         Records = self.env["logistics.sync.record"]
         self.assertEqual(
             set(events.mapped("aggregate_canonical_id")),
             {Records._canonical_id(first), Records._canonical_id(second)},
         )
-        self.assertEqual(events.mapped("company_id"), self.env.company)
+        self.assertEqual(events.company_id, self.env.company)
         self.assertEqual(len(set(events.mapped("uid"))), 4)
         self.assertEqual(len(set(events.mapped("correlation_id"))), 4)
+
+    def test_emit_many_takes_each_events_company(self):
+        other = self.env["res.company"].create({"name": "Other company"})
+        order = self._create_order()
+        shared = self.env["res.partner"].create({"name": "Shared contact"})  # no company
+        events = self.env["logistics.sync.event"]._emit_many(
+            "order.cancelled",
+            (
+                emission
+                for emission in [
+                    (order, {"order_id": "x", "name": "its own"}),
+                    (order, {"order_id": "x", "name": "given"}, other),
+                    (shared, {"order_id": "y", "name": "none"}),
+                ]
+            ),
+        )
+        self.assertEqual(
+            [(event.payload["name"], event.company_id) for event in events],
+            [("its own", order.company_id), ("given", other), ("none", other.browse())],
+        )
+        with self.assertRaisesRegex(ValueError, "expected"):
+            self.env["logistics.sync.event"]._emit_many("order.cancelled", [(order,)])
+
+    def test_emit_many_writes_a_large_call_in_batches_in_order(self):
+        order = self._create_order()
+        with (
+            patch.object(event_module, "EMIT_BATCH", 2),
+            self._inserted_events() as queries,
+        ):
+            events = self.env["logistics.sync.event"]._emit_many(
+                "order.cancelled",
+                [(order, {"order_id": "x", "name": str(i)}) for i in range(5)],
+            )
+        writes = [q for q in queries if "INSERT INTO logistics_sync_event" in q]
+        self.assertEqual(len(writes), 3)
+        self.assertEqual([event.payload["name"] for event in events], list("01234"))
+        self.assertEqual(events.mapped("sequence"), [1, 2, 3, 4, 5])
+        self.assertEqual(self._events(order).ids, sorted(events.ids))
 
     def test_emit_many_validates_every_payload_before_writing_any(self):
         Event = self.env["logistics.sync.event"]

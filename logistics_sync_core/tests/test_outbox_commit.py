@@ -133,18 +133,21 @@ class TestSequenceConcurrency(CommittedCase):
     def test_concurrent_emitters_wait_and_take_the_next_number(self):
         results, started = [], threading.Event()
         with self._cursor() as env:
-            first = self._emit(env)
-            first = (first.sequence, first.id)
+            self.assertEqual(self._emit(env).sequence, 1)
             thread = self._emit_in_thread(results, started)
             started.wait(10)
             thread.join(0.5)
             self.assertTrue(thread.is_alive(), "the second emitter waits for the first")
+            # drawn while the other transaction waits for the aggregate's row
+            second = self._emit(env)
+            second = (second.sequence, second.id)
             env.cr.commit()
         thread.join(10)
-        self.assertEqual((first[0], [sequence for sequence, _id in results]), (1, [2]))
-        # its id is drawn after the wait: routing's id order is the aggregate's order
-        self.assertGreater(results[0][1], first[1])
-        self.assertEqual(self._sequences(), [1, 2])
+        self.assertEqual((second[0], [sequence for sequence, _id in results]), (2, [3]))
+        # the waiting emitter's id is drawn after its wait: routing's id order is the
+        # aggregate's order
+        self.assertGreater(results[0][1], second[1])
+        self.assertEqual(self._sequences(), [1, 2, 3])
 
     def test_rolled_back_emitter_leaves_no_gap(self):
         results, started = [], threading.Event()
