@@ -98,6 +98,17 @@ def odoo_server(
         server.wait(30)
 
 
+def emit_events(events_model, type_code, emissions, one_by_one=False):
+    """Write ``emissions`` ((record, payload) pairs) as ``type_code`` events in the current
+    transaction: one ``_emit_many``, as the business hooks write a batch's events, or an
+    ``_emit`` per event (``one_by_one``), as they did before."""
+    if one_by_one:
+        for record, payload in emissions:
+            events_model._emit(type_code, record, payload)
+    else:
+        events_model._emit_many(type_code, emissions)
+
+
 def percentile(values, share):
     """The value below which ``share`` (0 to 1) of ``values`` lie (0.0 for none)."""
     ordered = sorted(values)

@@ -56,7 +56,7 @@ from datetime import datetime, timezone
 from urllib.parse import quote, urlsplit
 
 import requests
-from benchlib import CpuMeter, odoo_server, percentile
+from benchlib import CpuMeter, emit_events, odoo_server, percentile
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -172,11 +172,7 @@ class Emitter:
                     (partner, {"shipment_id": marker, "carrier": self.tag})
                     for partner, marker in zip(partners, markers, strict=True)
                 ]
-                if self.suite.args.emit_one_by_one:
-                    for emission in emissions:
-                        Event._emit(TYPE, *emission)
-                else:
-                    Event._emit_many(TYPE, emissions)
+                emit_events(Event, TYPE, emissions, self.suite.args.emit_one_by_one)
             now = time.time()
             with self.lock:
                 self.markers.extend(markers)

@@ -19,6 +19,8 @@ import argparse
 import sys
 import time
 
+from benchlib import emit_events
+
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
@@ -35,17 +37,11 @@ def emit(registry, partner_ids, batch, first, many):
     start = time.perf_counter()
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-        Event = env["logistics.sync.event"]
         partners = env["res.partner"].browse(
             [partner_ids[(first + i) % len(partner_ids)] for i in range(batch)]
         )
-        if many:
-            Event._emit_many(
-                TYPE, [(partner, payload(f"m{first + i}")) for i, partner in enumerate(partners)]
-            )
-        else:
-            for i, partner in enumerate(partners):
-                Event._emit(TYPE, partner, payload(f"o{first + i}"))
+        emissions = [(partner, payload(f"e{first + i}")) for i, partner in enumerate(partners)]
+        emit_events(env["logistics.sync.event"], TYPE, emissions, one_by_one=not many)
     return time.perf_counter() - start
 
 

@@ -152,9 +152,13 @@ class TestOutbox(LogisticsSyncCase):
         )
         self.assertEqual(routing[0].channel, "root.logistics_sync.route")
 
+    @contextmanager
     def _inserted_events(self):
         """Collect the statements that write events (the ORM is not their path)."""
-        return contextmanager(self._patchExecute)([], flush=True)
+        queries, writes = [], []
+        with contextmanager(self._patchExecute)(queries, flush=True):
+            yield writes
+        writes.extend(q for q in queries if "INSERT INTO logistics_sync_event" in q)
 
     def test_emit_many_numbers_a_repeated_aggregate_in_the_order_given(self):
         Event = self.env["logistics.sync.event"]
@@ -212,13 +216,12 @@ class TestOutbox(LogisticsSyncCase):
         order = self._create_order()
         with (
             patch.object(event_module, "EMIT_BATCH", 2),
-            self._inserted_events() as queries,
+            self._inserted_events() as writes,
         ):
             events = self.env["logistics.sync.event"]._emit_many(
                 "order.cancelled",
                 [(order, {"order_id": "x", "name": str(i)}) for i in range(5)],
             )
-        writes = [q for q in queries if "INSERT INTO logistics_sync_event" in q]
         self.assertEqual(len(writes), 3)
         self.assertEqual([event.payload["name"] for event in events], list("01234"))
         self.assertEqual(events.mapped("sequence"), [1, 2, 3, 4, 5])
@@ -240,9 +243,8 @@ class TestOutbox(LogisticsSyncCase):
 
     def test_orders_confirmed_together_are_written_by_one_statement(self):
         orders = self._create_order() | self._create_order() | self._create_order()
-        with self._inserted_events() as queries:
+        with self._inserted_events() as writes:
             orders.action_confirm()
-        writes = [q for q in queries if "INSERT INTO logistics_sync_event" in q]
         self.assertEqual(len(writes), 2, "one for the orders, one for their pickings")
         for order in orders:
             self.assertEqual(len(self._events(order, "order.confirmed")), 1)
@@ -263,9 +265,8 @@ class TestOutbox(LogisticsSyncCase):
         self.assertEqual(len(quants), 2)
         for quant in quants:
             quant.inventory_quantity = quant.quantity + 1
-        with self._inserted_events() as queries:
+        with self._inserted_events() as writes:
             quants.action_apply_inventory()
-        writes = [q for q in queries if "INSERT INTO logistics_sync_event" in q]
         self.assertEqual(len(writes), 1)
         events = self._events(self.product, "stock.adjusted")
         self.assertEqual(events.mapped("sequence"), [1, 2])
