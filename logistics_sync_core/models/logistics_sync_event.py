@@ -1,6 +1,7 @@
 import json
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 import psycopg2
 from psycopg2.extras import Json as PsycopgJson
@@ -14,8 +15,8 @@ from odoo.addons.queue_job.fields import JobEncoder
 ROUTE_CHANNEL = "root.logistics_sync.route"
 #: Most events one routing job is given by transactions that join it
 ROUTE_BATCH = 500
-#: Seconds a new routing job waits for the transactions that follow to join it, when the
-#: runner is already routing (a burst); a quiet system's job starts at once
+#: Seconds a new routing job waits for the transactions that follow to join it, when
+#: events are being routed (a burst); a quiet system's job starts at once
 ROUTE_GATHER = 1
 #: Most events one statement of ``_emit_many`` writes
 EMIT_BATCH = 1000
@@ -256,23 +257,38 @@ class LogisticsSyncEvent(models.Model):
         self.env.flush_all()
 
     def _routing_in_progress(self):
-        """Whether the runner is routing (a routing job enqueued or started): under a
-        burst, a routing job per transaction cost more in queue_job (job row, runner, HTTP
-        request, commits) than routing its events, because the runner starts each at
-        once. A job created then waits ``ROUTE_GATHER`` seconds, and the transactions
-        that follow join it (:meth:`_join_waiting_routing`). Read in this
-        transaction's snapshot: a job that finished since makes the new one wait for
-        nothing, a second at most."""
+        """Whether events are being routed: a routing job enqueued or started, or one done
+        less than ``ROUTE_GATHER`` seconds ago. Under a burst, a routing job per
+        transaction cost more in queue_job (job row, runner, HTTP request, commits) than
+        routing its events, because the runner starts each at once; and transactions that
+        commit together cannot see each other's jobs, so each made its own, and the
+        runner had routed them all before the next ones came. A job created while events
+        flow waits ``ROUTE_GATHER`` seconds, and the transactions that follow join it
+        (:meth:`_join_waiting_routing`); the first event after a quiet second is routed
+        at once. Read in this transaction's snapshot: a job that finished since makes
+        the new one wait for nothing, a second at most."""
         self.env.cr.execute(
             """
-            SELECT 1 FROM queue_job
-             WHERE channel = %s AND model_name = %s AND method_name = 'route'
-               AND state IN ('enqueued', 'started')
-             LIMIT 1
+            SELECT EXISTS (
+                       SELECT 1 FROM queue_job
+                        WHERE state IN ('enqueued', 'started')
+                          AND channel = %(channel)s AND model_name = %(model)s
+                          AND method_name = 'route'
+                   )
+                OR EXISTS (
+                       -- the (channel, date_done) index: done jobs are kept for days
+                       SELECT 1 FROM queue_job
+                        WHERE channel = %(channel)s AND date_done >= %(since)s
+                          AND model_name = %(model)s AND method_name = 'route'
+                   )
             """,
-            (ROUTE_CHANNEL, self._name),
+            {
+                "channel": ROUTE_CHANNEL,
+                "model": self._name,
+                "since": fields.Datetime.now() - timedelta(seconds=ROUTE_GATHER),
+            },
         )
-        return bool(self.env.cr.fetchone())
+        return self.env.cr.fetchone()[0]
 
     def _join_waiting_routing(self, ids):
         """Add the events ``ids`` to a routing job that still waits for the runner, instead

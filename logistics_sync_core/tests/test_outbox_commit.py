@@ -1,6 +1,7 @@
 import threading
+from datetime import timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.service.model import retrying
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -227,6 +228,35 @@ class TestRoutingJobJoin(CommittedCase):
             self.assertEqual([job.records.ids for job in jobs], [[first], [second, third]])
             waited = (jobs[1].eta - jobs[1].date_created).total_seconds()
             self.assertAlmostEqual(waited, ROUTE_GATHER, delta=0.5)
+
+    def _finish(self, event_id, seconds_ago):
+        with self._cursor() as env:
+            self._routing_jobs(env, [event_id]).write(
+                {
+                    "state": "done",
+                    "date_done": fields.Datetime.now() - timedelta(seconds=seconds_ago),
+                }
+            )
+
+    def test_just_after_a_routing_job_finished_a_new_job_waits(self):
+        """Transactions committing together cannot see each other's jobs, and the runner
+        had routed them before the next ones came: a job done less than ROUTE_GATHER ago
+        means events are flowing, and the next job waits for the transactions after it."""
+        first = self._emit_and_commit(0)
+        self._finish(first, seconds_ago=0)
+        second, third = self._emit_and_commit(1), self._emit_and_commit(2)
+        with self._cursor() as env:
+            job = self._routing_jobs(env, [second, third])
+            self.assertEqual(job.records.ids, [second, third])
+            waited = (job.eta - job.date_created).total_seconds()
+            self.assertAlmostEqual(waited, ROUTE_GATHER, delta=0.5)
+
+    def test_after_a_quiet_moment_a_new_job_starts_at_once(self):
+        first = self._emit_and_commit(0)
+        self._finish(first, seconds_ago=ROUTE_GATHER + 1)
+        second = self._emit_and_commit(1)
+        with self._cursor() as env:
+            self.assertFalse(self._routing_jobs(env, [second]).eta)
 
     def test_a_job_postponed_by_a_retry_is_not_joined(self):
         first = self._emit_and_commit(0)
