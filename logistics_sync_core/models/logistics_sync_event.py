@@ -106,6 +106,24 @@ class LogisticsSyncEvent(models.Model):
     ]
 
     def init(self):
+        # Events that joined a routing job waiting for the runner (see
+        # _join_waiting_routing); the job deletes its rows when it routes them.
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS logistics_sync_event_route_join (
+                job_id integer NOT NULL REFERENCES queue_job (id) ON DELETE CASCADE,
+                event_id integer NOT NULL REFERENCES logistics_sync_event (id)
+                    ON DELETE CASCADE
+            )
+            """
+        )
+        for column in ("job_id", "event_id"):
+            create_index(
+                self.env.cr,
+                f"logistics_sync_event_route_join_{column}_index",
+                "logistics_sync_event_route_join",
+                [column],
+            )
         # "Is an earlier event of this aggregate still unrouted?" is asked for every
         # message about to be sent: answered from the unrouted events only, not by a walk
         # of the aggregate's whole history.
@@ -251,7 +269,7 @@ class LogisticsSyncEvent(models.Model):
             return
         self.sudo().browse(ids).with_delay(
             channel=ROUTE_CHANNEL,
-            description=f"Route {len(ids)} logistics event(s)",
+            description="Route logistics events",
             eta=ROUTE_GATHER if self._routing_in_progress() else None,
         ).route()
         self.env.flush_all()
@@ -296,15 +314,19 @@ class LogisticsSyncEvent(models.Model):
 
         Under a burst, jobs wait (see :meth:`_routing_in_progress`). A job that was never
         tried is joined whether or not it waits for its eta; one the runner tried and
-        postponed (a retry) is not. The job's row stays locked until this transaction
-        commits, so the runner cannot start it before: it sees these events. A job that
-        changed since this transaction began (the runner took it, or another transaction
-        joined it and committed) fails the lock with a serialization error, and the events
-        get a job of their own, as they do when the waiting job is locked by another
-        transaction, belongs to another user or context, or is full."""
+        postponed (a retry) is not. The events are written beside the job
+        (``logistics_sync_event_route_join``), not into its row: the row is only share
+        locked, so the transactions of a burst join the same job together, and the
+        runner, which writes the row to take the job, waits for them to commit; the job
+        then sees their events. (Writing the joined ids into the job's row made every
+        transaction that began before another one's join fail its lock with a
+        serialization error and make a job of its own: most of them, under a burst.) A
+        job the runner took since this transaction began fails the lock the same way,
+        and the events get a job of their own, as they do when the job is being taken,
+        belongs to another user or context, or is full (``ROUTE_BATCH``, counted from
+        this transaction's snapshot: joins committing together may pass it)."""
         cr = self.env.cr
-        model = self.sudo().browse(ids)
-        expected = JobEncoder().default(model)
+        expected = JobEncoder().default(self.sudo().browse(ids))
         try:
             with cr.savepoint(flush=False):
                 cr.execute(
@@ -314,7 +336,7 @@ class LogisticsSyncEvent(models.Model):
                        AND state = 'pending' AND retry = 0
                      ORDER BY id DESC
                      LIMIT 1
-                       FOR UPDATE SKIP LOCKED
+                       FOR SHARE SKIP LOCKED
                     """,
                     (ROUTE_CHANNEL, self._name),
                     log_exceptions=False,
@@ -325,32 +347,43 @@ class LogisticsSyncEvent(models.Model):
                 job_id, records = row
                 # queue_job keeps the serialized recordset as a JSON text in its jsonb column
                 records = json.loads(records) if isinstance(records, str) else records
-                queued = records.get("ids") or []
-                same_env = all(records.get(k) == expected[k] for k in ("uid", "su", "context"))
-                if not same_env or len(queued) + len(ids) > ROUTE_BATCH:
+                if not all(records.get(k) == expected[k] for k in ("uid", "su", "context")):
                     return False
-                routed = model.browse(queued + [i for i in ids if i not in set(queued)])
-                records["ids"] = routed.ids
+                cr.execute(
+                    "SELECT count(*) FROM logistics_sync_event_route_join WHERE job_id = %s",
+                    (job_id,),
+                )
+                if len(records.get("ids") or ()) + cr.fetchone()[0] + len(ids) > ROUTE_BATCH:
+                    return False
                 cr.execute(
                     """
-                    UPDATE queue_job SET records = %s, name = %s, func_string = %s
-                     WHERE id = %s
+                    INSERT INTO logistics_sync_event_route_join (job_id, event_id)
+                    SELECT %s, unnest(%s::integer[])
                     """,
-                    (
-                        PsycopgJson(json.dumps(records)),
-                        f"Route {len(routed)} logistics event(s)",
-                        f"{routed!r}.route()",
-                        job_id,
-                    ),
-                    log_exceptions=False,
+                    (job_id, list(ids)),
                 )
         except psycopg2.errors.SerializationFailure:
             return False
         return True
 
     def route(self):
-        """Create one message per matching flow for each event (public job entry point)."""
-        return self._route()
+        """Create one message per matching flow for each event (public job entry point).
+        Run as a job, the events that joined it are routed too (and their join rows
+        deleted with the same commit)."""
+        job_uuid = self.env.context.get("job_uuid")
+        if not job_uuid:
+            return self._route()
+        self.env.cr.execute(
+            """
+            DELETE FROM logistics_sync_event_route_join j
+             USING queue_job q
+             WHERE q.id = j.job_id AND q.uuid = %s
+         RETURNING j.event_id
+            """,
+            (job_uuid,),
+        )
+        joined = self.browse([row[0] for row in self.env.cr.fetchall()])
+        return (self | joined)._route()
 
     @api.model
     def _cron_route_left(self, limit=2000):
@@ -361,17 +394,21 @@ class LogisticsSyncEvent(models.Model):
         idempotent: one message per event and flow."""
         self.env.cr.execute(
             """
-            SELECT records FROM queue_job
-             WHERE model_name = %s AND method_name = 'route'
-               AND state IN ('wait_dependencies', 'pending', 'enqueued', 'started')
+            SELECT q.records, array_remove(array_agg(j.event_id), NULL)
+              FROM queue_job q
+              LEFT JOIN logistics_sync_event_route_join j ON j.job_id = q.id
+             WHERE q.model_name = %s AND q.method_name = 'route'
+               AND q.state IN ('wait_dependencies', 'pending', 'enqueued', 'started')
+             GROUP BY q.id
             """,
             (self._name,),
         )
         queued = set()
-        for (records,) in self.env.cr.fetchall():
+        for records, joined in self.env.cr.fetchall():
             # queue_job keeps the serialized recordset as a JSON text in its jsonb column
             records = json.loads(records) if isinstance(records, str) else records
             queued.update(records.get("ids") or ())
+            queued.update(joined)
         events = self.sudo().search(
             [
                 ("state", "=", "new"),

@@ -1,11 +1,15 @@
 import threading
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.service.model import retrying
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.queue_job.job import Job
+
+from ..models import logistics_sync_event as event_module
 from ..models.logistics_sync_event import ROUTE_GATHER
 from .common import CommittedCase
 
@@ -197,11 +201,22 @@ class TestRoutingJobJoin(CommittedCase):
             env.cr.commit()
             return event.id
 
+    @staticmethod
+    def _job_events(env, job):
+        """The events ``job`` routes: its own and those that joined it."""
+        env.cr.execute(
+            "SELECT event_id FROM logistics_sync_event_route_join WHERE job_id = %s", [job.id]
+        )
+        return sorted(job.records.ids + [row[0] for row in env.cr.fetchall()])
+
+    def _events_by_job(self, env, jobs):
+        return [self._job_events(env, job) for job in jobs.sorted("id")]
+
     def _routing_jobs(self, env, event_ids):
         jobs = env["queue.job"].search(
             [("model_name", "=", "logistics.sync.event"), ("method_name", "=", "route")]
         )
-        return jobs.filtered(lambda job: set(job.records.ids) & set(event_ids))
+        return jobs.filtered(lambda job: set(self._job_events(env, job)) & set(event_ids))
 
     def _set_state(self, event_id, state):
         with self._cursor() as env:
@@ -212,10 +227,12 @@ class TestRoutingJobJoin(CommittedCase):
         with self._cursor() as env:
             job = self._routing_jobs(env, [first, second])
             self.assertEqual(len(job), 1, "the second transaction made no job of its own")
-            self.assertEqual(job.records.ids, [first, second])
-            self.assertEqual(job.name, "Route 2 logistics event(s)")
-            job.records.route()
-            self.assertEqual(set(job.records.mapped("state")), {"routed"})
+            self.assertEqual(job.records.ids, [first], "its row names the first event only")
+            self.assertEqual(self._job_events(env, job), [first, second])
+            Job.load(env, job.uuid).perform()
+            events = env["logistics.sync.event"].browse([first, second])
+            self.assertEqual(events.mapped("state"), ["routed", "routed"])
+            self.assertEqual(self._job_events(env, job), [first], "the join rows went")
 
     def test_while_the_runner_routes_a_new_job_waits_and_the_next_transactions_join_it(self):
         first = self._emit_and_commit(0)
@@ -225,9 +242,44 @@ class TestRoutingJobJoin(CommittedCase):
         second, third = self._emit_and_commit(1), self._emit_and_commit(2)
         with self._cursor() as env:
             jobs = self._routing_jobs(env, [first, second, third]).sorted("id")
-            self.assertEqual([job.records.ids for job in jobs], [[first], [second, third]])
+            self.assertEqual(self._events_by_job(env, jobs), [[first], [second, third]])
             waited = (jobs[1].eta - jobs[1].date_created).total_seconds()
             self.assertAlmostEqual(waited, ROUTE_GATHER, delta=0.5)
+
+    def test_transactions_begun_together_join_the_same_waiting_job(self):
+        """A burst: a transaction whose snapshot predates another one's join still joins
+        the job (only the runner taking the job turns it away)."""
+        first = self._emit_and_commit(0)
+        with self._cursor() as env:
+            env.cr.execute("SELECT 1")  # the snapshot is taken
+            second = self._emit_and_commit(1)  # joins and commits meanwhile
+            partner = self.partners[2].with_env(env)
+            third = env["logistics.sync.event"]._emit("test.join", partner, {}).id
+            env.cr.commit()
+        with self._cursor() as env:
+            jobs = self._routing_jobs(env, [first, second, third])
+            self.assertEqual(len(jobs), 1)
+            self.assertEqual(self._job_events(env, jobs), [first, second, third])
+
+    def test_a_full_job_is_not_joined(self):
+        with patch.object(event_module, "ROUTE_BATCH", 2):
+            first, second, third = (self._emit_and_commit(i) for i in range(3))
+        with self._cursor() as env:
+            jobs = self._routing_jobs(env, [first, second, third]).sorted("id")
+            self.assertEqual(self._events_by_job(env, jobs), [[first, second], [third]])
+
+    def test_the_minute_cron_leaves_events_that_joined_a_waiting_job(self):
+        first, second = self._emit_and_commit(0), self._emit_and_commit(1)
+        with self._cursor() as env:
+            events = env["logistics.sync.event"].browse([first, second])
+            env.cr.execute(
+                "UPDATE logistics_sync_event SET create_date = create_date - interval '5 minutes'"
+                " WHERE id = ANY(%s)",
+                [events.ids],
+            )
+            env["logistics.sync.event"]._cron_route_left()
+            events.invalidate_recordset()
+            self.assertEqual(events.mapped("state"), ["new", "new"], "their job will route them")
 
     def _finish(self, event_id, seconds_ago):
         with self._cursor() as env:
@@ -247,7 +299,7 @@ class TestRoutingJobJoin(CommittedCase):
         second, third = self._emit_and_commit(1), self._emit_and_commit(2)
         with self._cursor() as env:
             job = self._routing_jobs(env, [second, third])
-            self.assertEqual(job.records.ids, [second, third])
+            self.assertEqual(self._job_events(env, job), [second, third])
             waited = (job.eta - job.date_created).total_seconds()
             self.assertAlmostEqual(waited, ROUTE_GATHER, delta=0.5)
 
@@ -265,7 +317,7 @@ class TestRoutingJobJoin(CommittedCase):
         second = self._emit_and_commit(1)
         with self._cursor() as env:
             jobs = self._routing_jobs(env, [first, second])
-            self.assertEqual([job.records.ids for job in jobs.sorted("id")], [[first], [second]])
+            self.assertEqual(self._events_by_job(env, jobs), [[first], [second]])
 
     def test_a_job_the_runner_took_is_not_joined(self):
         first = self._emit_and_commit(0)
@@ -273,7 +325,7 @@ class TestRoutingJobJoin(CommittedCase):
         second = self._emit_and_commit(1)
         with self._cursor() as env:
             jobs = self._routing_jobs(env, [first, second])
-            self.assertEqual([job.records.ids for job in jobs.sorted("id")], [[first], [second]])
+            self.assertEqual(self._events_by_job(env, jobs), [[first], [second]])
 
     def test_a_job_taken_after_the_transaction_began_is_not_joined(self):
         """The runner enqueues the job after this transaction's snapshot: the lock fails
@@ -288,7 +340,7 @@ class TestRoutingJobJoin(CommittedCase):
             env.cr.commit()
         with self._cursor() as env:
             jobs = self._routing_jobs(env, [first, second])
-            self.assertEqual([job.records.ids for job in jobs.sorted("id")], [[first], [second]])
+            self.assertEqual(self._events_by_job(env, jobs), [[first], [second]])
 
     def test_a_job_locked_by_another_transaction_is_not_waited_for(self):
         first = self._emit_and_commit(0)
@@ -301,4 +353,4 @@ class TestRoutingJobJoin(CommittedCase):
             holder.cr.rollback()
         with self._cursor() as env:
             jobs = self._routing_jobs(env, [first, second])
-            self.assertEqual([job.records.ids for job in jobs.sorted("id")], [[first], [second]])
+            self.assertEqual(self._events_by_job(env, jobs), [[first], [second]])
