@@ -16,8 +16,10 @@ ROUTE_CHANNEL = "root.logistics_sync.route"
 #: Most events one routing job is given by transactions that join it
 ROUTE_BATCH = 500
 #: Seconds a new routing job waits for the transactions that follow to join it, when
-#: events are being routed (a burst); a quiet system's job starts at once
+#: events are being routed under a burst; a quiet system's job starts at once
 ROUTE_GATHER = 1
+#: Routing jobs done in the last ``ROUTE_GATHER`` seconds that make a burst
+ROUTE_GATHER_JOBS = 3
 #: Most events one statement of ``_emit_many`` writes
 EMIT_BATCH = 1000
 
@@ -275,16 +277,17 @@ class LogisticsSyncEvent(models.Model):
         self.env.flush_all()
 
     def _routing_in_progress(self):
-        """Whether events are being routed: a routing job enqueued or started, or one done
-        less than ``ROUTE_GATHER`` seconds ago. Under a burst, a routing job per
-        transaction cost more in queue_job (job row, runner, HTTP request, commits) than
-        routing its events, because the runner starts each at once; and transactions that
-        commit together cannot see each other's jobs, so each made its own, and the
-        runner had routed them all before the next ones came. A job created while events
-        flow waits ``ROUTE_GATHER`` seconds, and the transactions that follow join it
-        (:meth:`_join_waiting_routing`); the first event after a quiet second is routed
-        at once. Read in this transaction's snapshot: a job that finished since makes
-        the new one wait for nothing, a second at most."""
+        """Whether events are being routed under a burst: a routing job enqueued or
+        started, or ``ROUTE_GATHER_JOBS`` done in the last ``ROUTE_GATHER`` seconds. Under
+        a burst, a routing job per transaction cost more in queue_job (job row, runner,
+        HTTP request, commits) than routing its events, because the runner starts each at
+        once; and transactions that commit together cannot see each other's jobs, so each
+        made its own, and the runner had routed them all before the next ones came. A job
+        created then waits ``ROUTE_GATHER`` seconds, and the transactions that follow join
+        it (:meth:`_join_waiting_routing`). A steady trickle (a transaction a second) is
+        routed at once, as is the first event after a quiet second. Read in this
+        transaction's snapshot: a job that finished since makes the new one wait for
+        nothing, a second at most."""
         self.env.cr.execute(
             """
             SELECT EXISTS (
@@ -293,17 +296,21 @@ class LogisticsSyncEvent(models.Model):
                           AND channel = %(channel)s AND model_name = %(model)s
                           AND method_name = 'route'
                    )
-                OR EXISTS (
-                       -- the (channel, date_done) index: done jobs are kept for days
-                       SELECT 1 FROM queue_job
-                        WHERE channel = %(channel)s AND date_done >= %(since)s
-                          AND model_name = %(model)s AND method_name = 'route'
-                   )
+                OR (
+                       SELECT count(*) FROM (
+                           -- the (channel, date_done) index: done jobs are kept for days
+                           SELECT 1 FROM queue_job
+                            WHERE channel = %(channel)s AND date_done >= %(since)s
+                              AND model_name = %(model)s AND method_name = 'route'
+                            LIMIT %(burst)s
+                       ) done
+                   ) >= %(burst)s
             """,
             {
                 "channel": ROUTE_CHANNEL,
                 "model": self._name,
                 "since": fields.Datetime.now() - timedelta(seconds=ROUTE_GATHER),
+                "burst": ROUTE_GATHER_JOBS,
             },
         )
         return self.env.cr.fetchone()[0]

@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 from odoo.addons.queue_job.job import Job
 
 from ..models import logistics_sync_event as event_module
-from ..models.logistics_sync_event import ROUTE_GATHER
+from ..models.logistics_sync_event import ROUTE_GATHER, ROUTE_GATHER_JOBS
 from .common import CommittedCase
 
 
@@ -281,21 +281,26 @@ class TestRoutingJobJoin(CommittedCase):
             events.invalidate_recordset()
             self.assertEqual(events.mapped("state"), ["new", "new"], "their job will route them")
 
-    def _finish(self, event_id, seconds_ago):
-        with self._cursor() as env:
-            self._routing_jobs(env, [event_id]).write(
-                {
-                    "state": "done",
-                    "date_done": fields.Datetime.now() - timedelta(seconds=seconds_ago),
-                }
-            )
+    def _routed(self, jobs, seconds_ago):
+        """``jobs`` routing jobs, each of a transaction of its own, done ``seconds_ago``."""
+        for _i in range(jobs):
+            event_id = self._emit_and_commit(0)
+            with self._cursor() as env:
+                job = self._routing_jobs(env, [event_id])
+                self.assertEqual(len(job), 1)
+                job.write(
+                    {
+                        "state": "done",
+                        "date_done": fields.Datetime.now() - timedelta(seconds=seconds_ago),
+                    }
+                )
 
-    def test_just_after_a_routing_job_finished_a_new_job_waits(self):
+    def test_while_routing_jobs_finish_several_a_second_a_new_job_waits(self):
         """Transactions committing together cannot see each other's jobs, and the runner
-        had routed them before the next ones came: a job done less than ROUTE_GATHER ago
-        means events are flowing, and the next job waits for the transactions after it."""
-        first = self._emit_and_commit(0)
-        self._finish(first, seconds_ago=0)
+        had routed them before the next ones came: ROUTE_GATHER_JOBS jobs done in the
+        last ROUTE_GATHER seconds make a burst, and the next job waits for the
+        transactions after it."""
+        self._routed(ROUTE_GATHER_JOBS, seconds_ago=0)
         second, third = self._emit_and_commit(1), self._emit_and_commit(2)
         with self._cursor() as env:
             job = self._routing_jobs(env, [second, third])
@@ -303,9 +308,14 @@ class TestRoutingJobJoin(CommittedCase):
             waited = (job.eta - job.date_created).total_seconds()
             self.assertAlmostEqual(waited, ROUTE_GATHER, delta=0.5)
 
+    def test_a_steady_trickle_is_routed_at_once(self):
+        self._routed(ROUTE_GATHER_JOBS - 1, seconds_ago=0)
+        second = self._emit_and_commit(1)
+        with self._cursor() as env:
+            self.assertFalse(self._routing_jobs(env, [second]).eta)
+
     def test_after_a_quiet_moment_a_new_job_starts_at_once(self):
-        first = self._emit_and_commit(0)
-        self._finish(first, seconds_ago=ROUTE_GATHER + 1)
+        self._routed(ROUTE_GATHER_JOBS, seconds_ago=ROUTE_GATHER + 1)
         second = self._emit_and_commit(1)
         with self._cursor() as env:
             self.assertFalse(self._routing_jobs(env, [second]).eta)
