@@ -29,6 +29,10 @@ CONTEXT_CORRELATION = "logistics_sync_correlation_id"
 CONTEXT_CAUSATION = "logistics_sync_causation_id"
 
 
+class _NotJoined(Exception):
+    """A waiting routing job that cannot take a transaction's events."""
+
+
 class LogisticsSyncEvent(models.Model):
     """The transactional outbox: one canonical business event, written in the same database
     transaction as the change that caused it, so it exists if and only if that change
@@ -322,16 +326,19 @@ class LogisticsSyncEvent(models.Model):
         Under a burst, jobs wait (see :meth:`_routing_in_progress`). A job that was never
         tried is joined whether or not it waits for its eta; one the runner tried and
         postponed (a retry) is not. The events are written beside the job
-        (``logistics_sync_event_route_join``), not into its row: the row is only share
-        locked, so the transactions of a burst join the same job together, and the
-        runner, which writes the row to take the job, waits for them to commit; the job
-        then sees their events. (Writing the joined ids into the job's row made every
-        transaction that began before another one's join fail its lock with a
-        serialization error and make a job of its own: most of them, under a burst.) A
-        job the runner took since this transaction began fails the lock the same way,
-        and the events get a job of their own, as they do when the job is being taken,
-        belongs to another user or context, or is full (``ROUTE_BATCH``, counted from
-        this transaction's snapshot: joins committing together may pass it)."""
+        (``logistics_sync_event_route_join``), not into its row, which is only locked:
+        the runner, which writes the row to take the job, waits for this transaction to
+        commit, and the job then sees its events. (Writing the joined ids into the row
+        made every transaction that began before another one's join fail its lock with a
+        serialization error and make a job of its own: most of them, under a burst. A
+        lock alone does not: the row is unchanged.) The lock is exclusive: a share lock
+        let a burst's joiners queue ahead of the runner's write, which waits for one
+        joiner at most; the others take the next waiting job. A job the runner took
+        since this transaction began fails the lock with a serialization error, and the
+        events get a job of their own, as they do when every waiting job is locked, or
+        the job belongs to another user or context, or is full (``ROUTE_BATCH``, counted
+        from this transaction's snapshot: joins committing together may pass it); a job
+        turned down is unlocked at once."""
         cr = self.env.cr
         expected = JobEncoder().default(self.sudo().browse(ids))
         try:
@@ -343,7 +350,7 @@ class LogisticsSyncEvent(models.Model):
                        AND state = 'pending' AND retry = 0
                      ORDER BY id DESC
                      LIMIT 1
-                       FOR SHARE SKIP LOCKED
+                       FOR NO KEY UPDATE SKIP LOCKED
                     """,
                     (ROUTE_CHANNEL, self._name),
                     log_exceptions=False,
@@ -355,13 +362,13 @@ class LogisticsSyncEvent(models.Model):
                 # queue_job keeps the serialized recordset as a JSON text in its jsonb column
                 records = json.loads(records) if isinstance(records, str) else records
                 if not all(records.get(k) == expected[k] for k in ("uid", "su", "context")):
-                    return False
+                    raise _NotJoined  # rolled back to the savepoint: the row is unlocked
                 cr.execute(
                     "SELECT count(*) FROM logistics_sync_event_route_join WHERE job_id = %s",
                     (job_id,),
                 )
                 if len(records.get("ids") or ()) + cr.fetchone()[0] + len(ids) > ROUTE_BATCH:
-                    return False
+                    raise _NotJoined
                 cr.execute(
                     """
                     INSERT INTO logistics_sync_event_route_join (job_id, event_id)
@@ -369,7 +376,7 @@ class LogisticsSyncEvent(models.Model):
                     """,
                     (job_id, list(ids)),
                 )
-        except psycopg2.errors.SerializationFailure:
+        except (psycopg2.errors.SerializationFailure, _NotJoined):
             return False
         return True
 

@@ -2,6 +2,8 @@ import threading
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import Command, fields
 from odoo.service.model import retrying
 from odoo.tests import tagged
@@ -260,6 +262,52 @@ class TestRoutingJobJoin(CommittedCase):
             jobs = self._routing_jobs(env, [first, second, third])
             self.assertEqual(len(jobs), 1)
             self.assertEqual(self._job_events(env, jobs), [first, second, third])
+
+    def _emit_and_flush(self, env, index):
+        """Emit about partner ``index`` and run the precommit hooks (the join), without
+        committing."""
+        partner = self.partners[index].with_env(env)
+        event = env["logistics.sync.event"]._emit("test.join", partner, {})
+        env.cr.flush()
+        return event.id
+
+    def _runner_takes(self, job):
+        """Whether the runner's write that takes ``job`` goes through at once."""
+        with self._cursor() as runner:
+            runner.cr.execute("SET LOCAL lock_timeout = '200ms'")
+            try:
+                with mute_logger("odoo.sql_db"):
+                    runner.cr.execute(
+                        "UPDATE queue_job SET date_enqueued = date_enqueued WHERE id = %s",
+                        [job.id],
+                    )
+            except psycopg2.errors.LockNotAvailable:
+                return False
+            finally:
+                runner.cr.rollback()
+            return True
+
+    def test_the_runner_waits_for_a_joining_transaction_to_commit(self):
+        first = self._emit_and_commit(0)
+        with self._cursor() as env:
+            second = self._emit_and_flush(env, 1)
+            job = self._routing_jobs(env, [first])
+            self.assertEqual(self._job_events(env, job), [first, second], "joined")
+            self.assertFalse(self._runner_takes(job), "it would miss the joined event")
+            env.cr.commit()
+        self.assertTrue(self._runner_takes(job))
+
+    def test_a_job_turned_down_is_not_kept_locked(self):
+        first = self._emit_and_commit(0)
+        with patch.object(event_module, "ROUTE_BATCH", 1), self._cursor() as env:
+            second = self._emit_and_flush(env, 1)
+            job = self._routing_jobs(env, [first])
+            self.assertEqual(self._job_events(env, job), [first], "full: not joined")
+            self.assertTrue(self._runner_takes(job), "the runner may take it meanwhile")
+            env.cr.commit()
+        with self._cursor() as env:
+            jobs = self._routing_jobs(env, [first, second])
+            self.assertEqual(self._events_by_job(env, jobs), [[first], [second]])
 
     def test_a_full_job_is_not_joined(self):
         with patch.object(event_module, "ROUTE_BATCH", 2):
