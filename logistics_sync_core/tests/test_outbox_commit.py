@@ -196,12 +196,16 @@ class TestRoutingJobJoin(CommittedCase):
             for partner in self.partners.with_env(env):
                 self._remember_emitted(env, partner)
 
+    def _emit_in(self, env, index):
+        """Emit about partner ``index`` in ``env``'s transaction; return the event's id."""
+        partner = self.partners[index].with_env(env)
+        return env["logistics.sync.event"]._emit("test.join", partner, {}).id
+
     def _emit_and_commit(self, index):
         with self._cursor() as env:
-            partner = self.partners[index].with_env(env)
-            event = env["logistics.sync.event"]._emit("test.join", partner, {})
+            event_id = self._emit_in(env, index)
             env.cr.commit()
-            return event.id
+            return event_id
 
     @staticmethod
     def _job_events(env, job):
@@ -255,8 +259,7 @@ class TestRoutingJobJoin(CommittedCase):
         with self._cursor() as env:
             env.cr.execute("SELECT 1")  # the snapshot is taken
             second = self._emit_and_commit(1)  # joins and commits meanwhile
-            partner = self.partners[2].with_env(env)
-            third = env["logistics.sync.event"]._emit("test.join", partner, {}).id
+            third = self._emit_in(env, 2)
             env.cr.commit()
         with self._cursor() as env:
             jobs = self._routing_jobs(env, [first, second, third])
@@ -266,10 +269,9 @@ class TestRoutingJobJoin(CommittedCase):
     def _emit_and_flush(self, env, index):
         """Emit about partner ``index`` and run the precommit hooks (the join), without
         committing."""
-        partner = self.partners[index].with_env(env)
-        event = env["logistics.sync.event"]._emit("test.join", partner, {})
+        event_id = self._emit_in(env, index)
         env.cr.flush()
-        return event.id
+        return event_id
 
     def _runner_takes(self, job):
         """Whether the runner's write that takes ``job`` goes through at once."""
@@ -393,8 +395,7 @@ class TestRoutingJobJoin(CommittedCase):
         with self._cursor() as env:
             env.cr.execute("SELECT 1")  # the snapshot is taken
             self._set_state(first, "enqueued")
-            partner = self.partners[1].with_env(env)
-            second = env["logistics.sync.event"]._emit("test.join", partner, {}).id
+            second = self._emit_in(env, 1)
             env.cr.commit()
         with self._cursor() as env:
             jobs = self._routing_jobs(env, [first, second])
