@@ -29,6 +29,12 @@ CONTEXT_CORRELATION = "logistics_sync_correlation_id"
 CONTEXT_CAUSATION = "logistics_sync_causation_id"
 
 
+def _job_records(records):
+    """A queue_job row's ``records`` as a dict: queue_job keeps the serialized recordset as
+    a JSON text in its jsonb column."""
+    return json.loads(records) if isinstance(records, str) else records
+
+
 class _NotJoined(Exception):
     """A waiting routing job that cannot take a transaction's events."""
 
@@ -359,8 +365,7 @@ class LogisticsSyncEvent(models.Model):
                 if not row:
                     return False
                 job_id, records = row
-                # queue_job keeps the serialized recordset as a JSON text in its jsonb column
-                records = json.loads(records) if isinstance(records, str) else records
+                records = _job_records(records)
                 if not all(records.get(k) == expected[k] for k in ("uid", "su", "context")):
                     raise _NotJoined  # rolled back to the savepoint: the row is unlocked
                 cr.execute(
@@ -419,9 +424,7 @@ class LogisticsSyncEvent(models.Model):
         )
         queued = set()
         for records, joined in self.env.cr.fetchall():
-            # queue_job keeps the serialized recordset as a JSON text in its jsonb column
-            records = json.loads(records) if isinstance(records, str) else records
-            queued.update(records.get("ids") or ())
+            queued.update(_job_records(records).get("ids") or ())
             queued.update(joined)
         events = self.sudo().search(
             [
