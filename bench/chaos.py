@@ -25,8 +25,10 @@ Faults, all on this machine and bounded in time:
   own (other users of the broker are left alone) during AMQP delivery;
 - burst: 20,000 events in 60 s from concurrent users while a second Odoo server without
   the job runner serves users; their latency before, during and after the burst, twice:
-  the job server at the users' CPU priority and at a lower one (``--jobs-nice``: default
-  ``idle``, Linux's SCHED_IDLE, or a niceness; which goes first: ``--jobs-nice-first``);
+  the job server at the users' CPU priority and at a lower one (``--burst-runs``: default
+  ``0,idle``, nice 0 then Linux's SCHED_IDLE; any niceness, in any order, or ``after``:
+  the job server started only once the burst is emitted, what the emitting transactions
+  alone cost the users);
   the CPU each process used in each phase; the users work back to back (the default) or
   at a pace (``--burst-users``, ``--burst-think``);
   the receiving partner, a process of its own, at nice 19 (it stands for another machine);
@@ -51,7 +53,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from urllib.parse import quote, urlsplit
 
@@ -239,8 +241,9 @@ class Tally:
 class ReceiverProcess:
     """The test receiver (answering 200 to every request) in a process of its own at CPU
     niceness ``nice``: a partner on another machine, which on this one takes only the CPU
-    the users' server leaves. In this script's process its request handling would compete
-    with the users at their priority and be counted against the integration. Offers the
+    the users' server leaves. In this
+    script's process its request handling would compete with the users at their priority
+    and be counted against the integration. Offers the
     receiver's ``url()`` and ``received()`` (fetching only what arrived since the last
     call; after the block, what had arrived by its end)."""
 
@@ -797,7 +800,23 @@ class Users:
         return json.loads(result.stdout)
 
 
+def _burst_runs(value):
+    runs = [run.strip() for run in value.split(",") if run.strip()]
+    if not runs:
+        raise argparse.ArgumentTypeError("at least one run")
+    for run in runs:
+        if run not in ("idle", "after") and not run.lstrip("-").isdigit():
+            raise argparse.ArgumentTypeError(f"not a niceness, 'idle' or 'after': {run}")
+    return [run if run in ("idle", "after") else int(run) for run in runs]
+
+
+def _times(count):
+    return {1: "", 2: "twice "}.get(count, f"{count} times ")
+
+
 def _priority(nice):
+    if nice == "after":
+        return "started after the burst (at nice 0)"
     return "under SCHED_IDLE" if nice == "idle" else f"at nice {nice}"
 
 
@@ -815,7 +834,7 @@ def scenario_burst(suite):
     """Burst at cut-off: events from concurrent sessions while users work on a second Odoo
     server (no job runner) of the same database; their latency with and without it, side by
     side with the job server at the same CPU priority as the users' one and at a lower one
-    (``--jobs-nice``). The partner receiving the events runs at nice 19 (see
+    (``--burst-runs``). The partner receiving the events runs at nice 19 (see
     :class:`ReceiverProcess`)."""
     args = suite.args
     events, window, emitters = (4000, 20, 4) if args.quick else (20000, 60, 4)
@@ -843,9 +862,13 @@ def scenario_burst(suite):
         # warm-up, back to back: every worker loads the registry
         Users(users_base, args.database, users, contact_ids).run(5)
         office = Users(users_base, args.database, users, contact_ids, think)
-        order = (args.jobs_nice, 0) if args.jobs_nice_first else (0, args.jobs_nice)
-        for nice in order:
-            (jobs_server, jobs_log) = suite.server(f"burst_jobs_nice_{nice}", nice=nice)
+        for nice in args.burst_runs:
+            # "after": the job server starts once the burst is emitted (it then runs at
+            # nice 0): the users meet the emitting transactions alone
+            jobs_later = nice == "after"
+            (jobs_server, jobs_log) = suite.server(
+                f"burst_jobs_nice_{nice}", nice=0 if jobs_later else nice
+            )
             servers = {
                 "users' server": users_log,
                 "job server": jobs_log,
@@ -853,13 +876,16 @@ def scenario_burst(suite):
                 "emitters (chaos.py)": "chaos.py",
                 "partner (receiver)": receiver.process.pid,
             }
-            with jobs_server:
-                # the job server settles first (workers load the registry, the cron worker
-                # runs what was due at its start): the quiet phase measures it idle
-                warm_up = len(emitter.markers)
-                emitter.emit(100, chunk=25)
-                wait_until(delivered_all(receiver, emitter.markers[warm_up:]), 120, step=1)
-                time.sleep(10)
+            with ExitStack() as running:
+                if not jobs_later:
+                    running.enter_context(jobs_server)
+                    # the job server settles first (workers load the registry, the cron
+                    # worker runs what was due at its start): the quiet phase measures it
+                    # idle
+                    warm_up = len(emitter.markers)
+                    emitter.emit(100, chunk=25)
+                    wait_until(delivered_all(receiver, emitter.markers[warm_up:]), 120, step=1)
+                    time.sleep(10)
                 with CpuMeter(servers, backends) as quiet_cpu:
                     quiet = office.run(window)
                 started = time.monotonic()
@@ -878,6 +904,8 @@ def scenario_burst(suite):
                 for thread in pool:
                     thread.join()
                 emitted = time.monotonic() - started
+                if jobs_later:
+                    running.enter_context(jobs_server)
                 recovered = wait_until(
                     delivered_all(receiver, emitter.markers), args.recovery, step=2
                 )
@@ -903,11 +931,12 @@ def scenario_burst(suite):
     tally = Tally.from_receiver(receiver)
     suite.report(
         "burst",
-        f"twice {events} events aimed at {window} s from {emitters} concurrent sessions "
+        f"{_times(len(args.burst_runs))}{events} events aimed at {window} s "
+        f"from {emitters} concurrent sessions "
         f"(25 a transaction, {'an _emit each' if args.emit_one_by_one else 'one _emit_many'}) "
         f"while {users} users ({f'{think} s between round trips' if think else 'back to back'}) "
-        f"work on a second server, the job server {_priority(order[0])}, then "
-        f"{_priority(order[1])}",
+        f"work on a second server, the job server "
+        f"{', then '.join(_priority(nice) for nice in args.burst_runs)}",
         tally.lost(emitter.markers),
         tally.duplicated(),
         "; ".join(notes),
@@ -1287,17 +1316,14 @@ def main():
         "--recovery", type=int, default=900, help="longest wait for recovery, seconds"
     )
     parser.add_argument(
-        "--jobs-nice",
-        default="idle",
-        type=lambda value: value if value == "idle" else int(value),
-        help="burst: the job server's CPU priority in one of its two runs (the other at nice "
-        "0): 'idle', Linux's SCHED_IDLE policy (chrt --idle 0, the default), or a niceness",
-    )
-    parser.add_argument(
-        "--jobs-nice-first",
-        action="store_true",
-        help="burst: run the job server at --jobs-nice first, then at 0 (default: the other "
-        "way round); each run's ratios are to the quiet phases just before and after its burst",
+        "--burst-runs",
+        default="0,idle",
+        type=_burst_runs,
+        help="burst: the runs, in order, each the job server's CPU priority: a niceness "
+        "(0: the users' own), 'idle' (Linux's SCHED_IDLE policy, chrt --idle 0) or 'after' "
+        "(started once the burst is emitted, at nice 0: the users meet the emitting "
+        "transactions alone); default 0,idle; each run's ratios are to the quiet phases "
+        "just before and after its burst",
     )
     parser.add_argument(
         "--burst-users", type=int, default=4, help="burst: office users on the users' server"
