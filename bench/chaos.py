@@ -31,7 +31,8 @@ Faults, all on this machine and bounded in time:
   alone cost the users);
   the CPU each process used in each phase; the users work back to back (the default) or
   at a pace (``--burst-users``, ``--burst-think``);
-  the receiving partner, a process of its own, at nice 19 (it stands for another machine);
+  the receiving partner, a process of its own, under SCHED_IDLE (it stands for another
+  machine);
 - fuzz: schemathesis against the partner API's OpenAPI document (positive and negative
   data) and a byte/field fuzzer for inbound webhooks, the metrics route and other
   /logistics_sync/ paths: 5xx answers, tracebacks in the server log, accepted then lost.
@@ -239,15 +240,15 @@ class Tally:
 
 
 class ReceiverProcess:
-    """The test receiver (answering 200 to every request) in a process of its own at CPU
-    niceness ``nice``: a partner on another machine, which on this one takes only the CPU
-    the users' server leaves. In this
+    """The test receiver (answering 200 to every request) in a process of its own under
+    Linux's ``SCHED_IDLE`` policy (or at CPU niceness ``nice``): a partner on another
+    machine, which on this one takes only the CPU the users' server leaves. In this
     script's process its request handling would compete with the users at their priority
     and be counted against the integration. Offers the
     receiver's ``url()`` and ``received()`` (fetching only what arrived since the last
     call; after the block, what had arrived by its end)."""
 
-    def __init__(self, nice=19):
+    def __init__(self, nice="idle"):
         self.nice = nice
         self.requests = []
 
@@ -263,7 +264,10 @@ class ReceiverProcess:
     def _serve(pipe, nice):
         from odoo.addons.logistics_sync_webhook.tests.receiver import Receiver
 
-        os.nice(nice)
+        if nice == "idle":
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        else:
+            os.nice(nice)
         with Receiver() as receiver:
             pipe.send(receiver.url(""))
             while (since := pipe.recv()) is not None:
@@ -834,7 +838,7 @@ def scenario_burst(suite):
     """Burst at cut-off: events from concurrent sessions while users work on a second Odoo
     server (no job runner) of the same database; their latency with and without it, side by
     side with the job server at the same CPU priority as the users' one and at a lower one
-    (``--burst-runs``). The partner receiving the events runs at nice 19 (see
+    (``--burst-runs``). The partner receiving the events runs under SCHED_IDLE (see
     :class:`ReceiverProcess`)."""
     args = suite.args
     events, window, emitters = (4000, 20, 4) if args.quick else (20000, 60, 4)
