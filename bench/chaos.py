@@ -805,23 +805,32 @@ class Users:
 
 
 def _burst_runs(value):
-    runs = [run.strip() for run in value.split(",") if run.strip()]
+    """``0,idle:1`` -> ``[(0, None), ("idle", 1)]``: each run's priority and job slots."""
+    runs = []
+    for run in filter(None, (part.strip() for part in value.split(","))):
+        nice, _colon, slots = run.partition(":")
+        if nice not in ("idle", "after") and not nice.lstrip("-").isdigit():
+            raise argparse.ArgumentTypeError(f"not a niceness, 'idle' or 'after': {run}")
+        if slots and not slots.isdigit():
+            raise argparse.ArgumentTypeError(f"not a number of job slots: {run}")
+        runs.append(
+            (nice if nice in ("idle", "after") else int(nice), int(slots) if slots else None)
+        )
     if not runs:
         raise argparse.ArgumentTypeError("at least one run")
-    for run in runs:
-        if run not in ("idle", "after") and not run.lstrip("-").isdigit():
-            raise argparse.ArgumentTypeError(f"not a niceness, 'idle' or 'after': {run}")
-    return [run if run in ("idle", "after") else int(run) for run in runs]
+    return runs
 
 
 def _times(count):
     return {1: "", 2: "twice "}.get(count, f"{count} times ")
 
 
-def _priority(nice):
+def _priority(nice, slots=None):
     if nice == "after":
-        return "started after the burst (at nice 0)"
-    return "under SCHED_IDLE" if nice == "idle" else f"at nice {nice}"
+        said = "started after the burst (at nice 0)"
+    else:
+        said = "under SCHED_IDLE" if nice == "idle" else f"at nice {nice}"
+    return f"{said}, {slots} job slot{'s' if slots > 1 else ''}" if slots else said
 
 
 def _phase(name, trips, cpu):
@@ -866,12 +875,14 @@ def scenario_burst(suite):
         # warm-up, back to back: every worker loads the registry
         Users(users_base, args.database, users, contact_ids).run(5)
         office = Users(users_base, args.database, users, contact_ids, think)
-        for nice in args.burst_runs:
+        for nice, slots in args.burst_runs:
             # "after": the job server starts once the burst is emitted (it then runs at
             # nice 0): the users meet the emitting transactions alone
             jobs_later = nice == "after"
             (jobs_server, jobs_log) = suite.server(
-                f"burst_jobs_nice_{nice}", nice=0 if jobs_later else nice
+                f"burst_jobs_nice_{nice}_slots_{slots or 'default'}",
+                nice=0 if jobs_later else nice,
+                **({"channels": f"root:{slots}"} if slots else {}),
             )
             servers = {
                 "users' server": users_log,
@@ -922,7 +933,7 @@ def scenario_burst(suite):
                     after = office.run(window)
             busy_p99 = percentile(busy, 0.99)
             notes.append(
-                f"job server {_priority(nice)}: {events} events emitted in {emitted:.0f} s; "
+                f"job server {_priority(nice, slots)}: {events} events emitted in {emitted:.0f} s; "
                 f"{'all delivered' if recovered else 'NOT all delivered'} {delivered:.0f} s "
                 f"after the burst started; users' round trip (search 80 contacts, read one, "
                 f"write it) {_phase('before the burst', quiet, quiet_cpu)}; "
@@ -940,7 +951,7 @@ def scenario_burst(suite):
         f"(25 a transaction, {'an _emit each' if args.emit_one_by_one else 'one _emit_many'}) "
         f"while {users} users ({f'{think} s between round trips' if think else 'back to back'}) "
         f"work on a second server, the job server "
-        f"{', then '.join(_priority(nice) for nice in args.burst_runs)}",
+        f"{', then '.join(_priority(*run) for run in args.burst_runs)}",
         tally.lost(emitter.markers),
         tally.duplicated(),
         "; ".join(notes),
@@ -1326,7 +1337,8 @@ def main():
         help="burst: the runs, in order, each the job server's CPU priority: a niceness "
         "(0: the users' own), 'idle' (Linux's SCHED_IDLE policy, chrt --idle 0) or 'after' "
         "(started once the burst is emitted, at nice 0: the users meet the emitting "
-        "transactions alone); default 0,idle; each run's ratios are to the quiet phases "
+        "transactions alone), optionally with its job slots (idle:1: channels root:1; "
+        "default: --channels); default 0,idle; each run's ratios are to the quiet phases "
         "just before and after its burst",
     )
     parser.add_argument(
