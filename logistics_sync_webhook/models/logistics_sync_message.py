@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
 from .. import delivery, retention
@@ -177,8 +178,58 @@ class LogisticsSyncMessage(models.Model):
                     "write_uid",
                 ]
             )
-        self.env["logistics.sync.message.attempt"].sudo().create(attempt_values)
+        self._insert_attempts(attempt_values)
         dead._announce_dead()
+
+    def _insert_attempts(self, attempt_values):
+        """Insert the attempts ``attempt_values`` (dicts of the attempt's fields, as given
+        to ``create``) in one statement, in the order given; each takes its message's
+        company. Not the ORM's create: a delivery job records up to 250 attempts at once,
+        and create's bookkeeping for rows nothing in the job reads back took about a fifth
+        of a 250-message job's time (cProfile against the test receiver: 80 of 450 ms;
+        18 ms with this statement)."""
+        if not attempt_values:
+            return
+        self.flush_model(["company_id"])
+        rows = [
+            SQL(
+                "(%s, %s::int, %s::timestamp, %s::int, %s::int, %s, %s, %s)",
+                position,
+                values["message_id"],
+                values["attempted_at"],
+                values.get("status_code") or 0,
+                values.get("duration_ms") or 0,
+                values.get("response_excerpt") or None,
+                values.get("error") or None,
+                values["outcome"],
+            )
+            for position, values in enumerate(attempt_values)
+        ]
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO logistics_sync_message_attempt
+                    (message_id, company_id, attempted_at, status_code, duration_ms,
+                     response_excerpt, error, outcome,
+                     create_uid, create_date, write_uid, write_date)
+                SELECT v.message_id, m.company_id, v.attempted_at, v.status_code,
+                       v.duration_ms, v.excerpt, v.error, v.outcome,
+                       %(user)s, %(now)s, %(user)s, %(now)s
+                  FROM (VALUES %(rows)s) AS v (position, message_id, attempted_at,
+                                               status_code, duration_ms, excerpt, error,
+                                               outcome)
+                  JOIN logistics_sync_message m ON m.id = v.message_id
+                 ORDER BY v.position
+                """,
+                rows=SQL(", ").join(rows),
+                user=self.env.uid,
+                now=self.env.cr.now(),
+            )
+        )
+        # written in SQL, behind the ORM cache
+        self.browse({values["message_id"] for values in attempt_values}).invalidate_recordset(
+            ["attempt_ids"]
+        )
 
     def _schedule_retry(self, result, now):
         """After a failed attempt: the next attempt time, or dead-letter; returns the

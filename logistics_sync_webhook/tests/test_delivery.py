@@ -35,6 +35,26 @@ class TestDelivery(WebhookCase):
         )
         self.assertEqual(self.env.cr.fetchone()[0], message.company_id.id, "stored with the row")
 
+    def test_a_runs_attempts_are_recorded_in_order_and_read_back_fresh(self):
+        """A delivery run writes its attempts with one statement behind the ORM's back:
+        each in the order sent, with its outcome, and visible on a message whose attempts
+        were read before the run."""
+        self.receiver.script["/hook"] = [500, 200]
+        first, second = (
+            self._messages(self._confirmed_order()),
+            self._messages(self._confirmed_order()),
+        )
+        self.assertFalse(first.attempt_ids | second.attempt_ids)  # now in the cache
+        with trap_jobs():
+            self.assertEqual(self.flow.deliver_pending(), "1/2 delivered")
+        failed, delivered = first.attempt_ids, second.attempt_ids
+        self.assertEqual((failed.status_code, failed.outcome), (500, "retry"))
+        self.assertEqual((delivered.status_code, delivered.outcome), (200, "delivered"))
+        self.assertLess(failed.id, delivered.id, "in the order sent")
+        self.assertEqual(failed.company_id, first.company_id)
+        self.assertTrue(failed.attempted_at and failed.create_uid)
+        self.assertGreaterEqual(delivered.duration_ms, 0)
+
     def test_messages_to_send_are_found_through_a_partial_index(self):
         """The ready-messages lookup reads the pending and failed messages of one
         subscription, not every message ever delivered (bench/scale.py measures it)."""
