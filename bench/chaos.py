@@ -24,11 +24,12 @@ Faults, all on this machine and bounded in time:
 - rabbitmq: ``rabbitmqctl close_connection`` of every connection in a vhost of the suite's
   own (other users of the broker are left alone) during AMQP delivery;
 - burst: 20,000 events in 60 s from concurrent users while a second Odoo server without
-  the job runner serves users; their latency before, during and after the burst, twice:
-  the job server at the users' CPU priority and at a lower one (``--burst-runs``: default
-  ``0,idle``, nice 0 then Linux's SCHED_IDLE; any niceness, in any order, or ``after``:
-  the job server started only once the burst is emitted, what the emitting transactions
-  alone cost the users);
+  the job runner serves users; their latency before, during and after the burst, by
+  default twice: the job server at the users' CPU priority and at a lower one
+  (``--burst-runs``: default ``0,idle``, nice 0 then Linux's SCHED_IDLE; any niceness, in
+  any order, or ``after``: the job server started only once the burst is emitted, what
+  the emitting transactions alone cost the users; ``idle:1``: that run's job server with
+  one job slot);
   the CPU each process used in each phase; the users work back to back (the default) or
   at a pace (``--burst-users``, ``--burst-think``);
   the receiving partner, a process of its own, under SCHED_IDLE (it stands for another
@@ -47,6 +48,7 @@ import logging
 import multiprocessing
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -808,14 +810,13 @@ def _burst_runs(value):
     """``0,idle:1`` -> ``[(0, None), ("idle", 1)]``: each run's priority and job slots."""
     runs = []
     for run in filter(None, (part.strip() for part in value.split(","))):
-        nice, _colon, slots = run.partition(":")
-        if nice not in ("idle", "after") and not nice.lstrip("-").isdigit():
-            raise argparse.ArgumentTypeError(f"not a niceness, 'idle' or 'after': {run}")
-        if slots and not slots.isdigit():
-            raise argparse.ArgumentTypeError(f"not a number of job slots: {run}")
-        runs.append(
-            (nice if nice in ("idle", "after") else int(nice), int(slots) if slots else None)
-        )
+        match = re.fullmatch(r"(idle|after|-?\d+)(?::([1-9]\d*))?", run)
+        if not match:
+            raise argparse.ArgumentTypeError(
+                f"not a niceness, 'idle' or 'after', with job slots from 1 (':2'): {run}"
+            )
+        nice, slots = match.groups()
+        runs.append((nice if nice in ("idle", "after") else int(nice), int(slots or 0) or None))
     if not runs:
         raise argparse.ArgumentTypeError("at least one run")
     return runs
@@ -875,12 +876,12 @@ def scenario_burst(suite):
         # warm-up, back to back: every worker loads the registry
         Users(users_base, args.database, users, contact_ids).run(5)
         office = Users(users_base, args.database, users, contact_ids, think)
-        for nice, slots in args.burst_runs:
+        for index, (nice, slots) in enumerate(args.burst_runs, 1):
             # "after": the job server starts once the burst is emitted (it then runs at
             # nice 0): the users meet the emitting transactions alone
             jobs_later = nice == "after"
             (jobs_server, jobs_log) = suite.server(
-                f"burst_jobs_nice_{nice}_slots_{slots or 'default'}",
+                f"burst_jobs_{index}_nice_{nice}_slots_{slots or 'default'}",
                 nice=0 if jobs_later else nice,
                 **({"channels": f"root:{slots}"} if slots else {}),
             )
