@@ -182,8 +182,9 @@ class LogisticsSyncMessage(models.Model):
         dead._announce_dead()
 
     def _insert_attempts(self, attempt_values):
-        """Insert the attempts ``attempt_values`` (dicts of the attempt's fields, as given
-        to ``create``) in one statement, in the order given; each takes its message's
+        """Insert the attempts ``attempt_values`` (dicts of the attempt's fields:
+        ``message_id``, ``attempted_at`` and ``outcome`` required, a value of its
+        selection) in one statement, in the order given; each takes its message's
         company. Not the ORM's create: a delivery job records up to 250 attempts at once,
         and create's bookkeeping for rows nothing in the job reads back took about a fifth
         of a 250-message job's time (cProfile against the test receiver: 80 of 450 ms;
@@ -226,6 +227,8 @@ class LogisticsSyncMessage(models.Model):
                 now=self.env.cr.now(),
             )
         )
+        if self.env.cr.rowcount != len(rows):  # the join lost an attempt: a bug, not data
+            raise ValueError("attempts of messages that do not exist")
         # written in SQL, behind the ORM cache
         self.browse({values["message_id"] for values in attempt_values}).invalidate_recordset(
             ["attempt_ids"]

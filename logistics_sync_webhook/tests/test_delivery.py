@@ -52,8 +52,17 @@ class TestDelivery(WebhookCase):
         self.assertEqual((delivered.status_code, delivered.outcome), (200, "delivered"))
         self.assertLess(failed.id, delivered.id, "in the order sent")
         self.assertEqual(failed.company_id, first.company_id)
-        self.assertTrue(failed.attempted_at and failed.create_uid)
-        self.assertGreaterEqual(delivered.duration_ms, 0)
+        self.env.cr.execute(
+            """
+            SELECT count(*) FROM logistics_sync_message_attempt
+             WHERE id IN %s AND attempted_at IS NOT NULL AND duration_ms IS NOT NULL
+               AND create_uid = %s AND write_uid = %s AND create_date IS NOT NULL
+               AND write_date IS NOT NULL AND error IS NULL
+               AND response_excerpt IS NOT NULL AND company_id IS NOT NULL
+            """,
+            (tuple((failed | delivered).ids), self.env.uid, self.env.uid),
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 2, "no column left empty or filled wrong")
 
     def test_messages_to_send_are_found_through_a_partial_index(self):
         """The ready-messages lookup reads the pending and failed messages of one
