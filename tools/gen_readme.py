@@ -2,15 +2,18 @@
 does), so README.rst is never edited by hand.
 
     python tools/gen_readme.py           # write every README.rst
-    python tools/gen_readme.py --check   # fail if one is out of date
+    python tools/gen_readme.py --check   # fail if one is out of date or not valid RST
 
 Fragments are written in the subset shared by Markdown and reStructuredText: paragraphs,
 ``- `` bullet lists, ``::`` literal blocks and ````literals````.
 """
 
 import ast
+import io
 import sys
 from pathlib import Path
+
+import docutils.core
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = [
@@ -54,20 +57,36 @@ def addons():
     yield from sorted(p.parent for p in ROOT.glob("logistics_sync_*/__manifest__.py"))
 
 
+def rst_problems(text, name):
+    """What docutils reports about ``text`` (warnings and worse: a malformed table, say,
+    which a renderer shows as an error block), as text; empty when it parses cleanly."""
+    stream = io.StringIO()
+    docutils.core.publish_doctree(
+        text,
+        source_path=name,
+        settings_overrides={"warning_stream": stream, "report_level": 2, "halt_level": 5},
+    )
+    return stream.getvalue()
+
+
 def main(check):
-    stale = []
+    stale, problems = [], []
     for addon_dir in addons():
         target = addon_dir / "README.rst"
+        name = str(target.relative_to(ROOT))
         text = render(addon_dir)
         if check:
             if not target.exists() or target.read_text() != text:
-                stale.append(str(target.relative_to(ROOT)))
+                stale.append(name)
         else:
             target.write_text(text)
+        problems.append(rst_problems(text, name))
     if stale:
         print("Out of date, run python tools/gen_readme.py:", ", ".join(stale))
-        return 1
-    return 0
+    if any(problems):
+        print("Not valid reStructuredText (fix the readme/*.md fragment):")
+        print("".join(problems), end="")
+    return 1 if stale or any(problems) else 0
 
 
 if __name__ == "__main__":
