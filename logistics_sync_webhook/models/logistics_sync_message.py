@@ -261,9 +261,15 @@ class LogisticsSyncMessage(models.Model):
     def _refuse(self, reason):
         """Dead-letter without sending: the message itself can never be delivered as is."""
         self.write({"state": "dead", "last_error": reason, "next_attempt_at": False})
-        self.env["logistics.sync.message.attempt"].sudo().create(
+        now = fields.Datetime.now()
+        self._insert_attempts(
             [
-                {"message_id": message.id, "status_code": 0, "error": reason, "outcome": "refused"}
+                {
+                    "message_id": message.id,
+                    "attempted_at": now,
+                    "error": reason,
+                    "outcome": "refused",
+                }
                 for message in self
             ]
         )
