@@ -246,9 +246,9 @@ class ReceiverProcess:
     Linux's ``SCHED_IDLE`` policy (or at CPU niceness ``nice``): a partner on another
     machine, which on this one takes only the CPU the users' server leaves. In this
     script's process its request handling would compete with the users at their priority
-    and be counted against the integration. Offers the
-    receiver's ``url()`` and ``received()`` (fetching only what arrived since the last
-    call; after the block, what had arrived by its end)."""
+    and be counted against the integration. Offers the receiver's ``url()`` and
+    ``received()`` (fetching only what arrived since the last call; after the block, what
+    had arrived by its end)."""
 
     def __init__(self, nice="idle"):
         self.nice = nice
